@@ -1,0 +1,44 @@
+# Two commands for a fresh machine:
+#   make run   set up, train on the default data if there is no bundle yet, launch the app
+#   make test  set up and run the linters and the tests
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= $(or $(MOVIEREC_DATA_DIR),data)
+ARTIFACTS_DIR ?= artifacts
+PORT ?= 8501
+
+.PHONY: setup setup-dev run train test lint evaluate benchmark clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+
+$(ARTIFACTS_DIR)/CURRENT: | $(VENV)/.installed
+	$(PY) train_and_save_model.py --data-dir $(DATA_DIR) --artifacts-dir $(ARTIFACTS_DIR) --download
+
+train: $(VENV)/.installed
+	$(PY) train_and_save_model.py --data-dir $(DATA_DIR) --artifacts-dir $(ARTIFACTS_DIR) --download
+
+run: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
+	MOVIEREC_ARTIFACTS_DIR=$(ARTIFACTS_DIR) $(VENV)/bin/streamlit run main.py --server.port $(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

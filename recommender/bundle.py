@@ -1,0 +1,186 @@
+"""The artifact bundle: one directory of files that cannot run code when loaded.
+
+Layout of ``artifacts/``::
+
+    CURRENT                      name of the bundle in use (replaced atomically)
+    bundle-20261127T120000-1a2b/ one bundle:
+        manifest.json            schema version, parameters, inputs, counts, checksums, timings
+        movies.parquet           the movie table
+        <name>.npy               one array per file, read with allow_pickle=False (memory-mapped)
+
+A bundle is written into a hidden directory beside the others, renamed into place, and only then
+made current; a failed or interrupted training leaves the previous bundle current and intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+MOVIES_TABLE = "movies.parquet"
+KEEP_BUNDLES = 2  # the current bundle and the one before it
+FIX_HINT = "python train_and_save_model.py --data-dir DATA_DIR --artifacts-dir {artifacts}"
+
+
+class BundleError(RuntimeError):
+    """The bundle is missing, incomplete, corrupted or of another schema version."""
+
+
+@dataclass
+class Bundle:
+    """What a bundle holds once loaded: the manifest, the movie table and named arrays."""
+
+    path: Path
+    manifest: dict[str, Any]
+    movies: pd.DataFrame
+    arrays: dict[str, np.ndarray]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_bundle(
+    artifacts_dir: str | Path,
+    movies: pd.DataFrame,
+    arrays: dict[str, np.ndarray],
+    manifest: dict[str, Any],
+) -> Path:
+    """Write a bundle atomically and make it current; return its directory."""
+    artifacts_dir = Path(artifacts_dir)
+    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = f"bundle-{stamp}-{uuid.uuid4().hex[:6]}"
+    building = artifacts_dir / f".building-{name}"
+    try:
+        building.mkdir()
+        files = _write_files(building, movies, arrays)
+        manifest = {**manifest, "schema_version": SCHEMA_VERSION, "files": files}
+        (building / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
+        final = artifacts_dir / name
+        building.rename(final)
+    except BaseException:  # also KeyboardInterrupt: never leave half a bundle behind
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _point_current_at(artifacts_dir, name)
+    _prune(artifacts_dir, keep=name)
+    return final
+
+
+def _write_files(folder: Path, movies: pd.DataFrame, arrays: dict[str, np.ndarray]) -> dict:
+    movies.to_parquet(folder / MOVIES_TABLE, index=False)
+    for key, array in arrays.items():
+        np.save(folder / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    return {
+        path.name: {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+        for path in sorted(folder.iterdir())
+    }
+
+
+def _point_current_at(artifacts_dir: Path, name: str) -> None:
+    pointer = artifacts_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+    pointer.write_text(name + "\n")
+    os.replace(pointer, artifacts_dir / CURRENT)
+
+
+def _prune(artifacts_dir: Path, keep: str) -> None:
+    """Remove all but the newest bundles (the current one is always kept)."""
+    bundles = [p for p in artifacts_dir.glob("bundle-*") if p.is_dir() and p.name != keep]
+    bundles.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))  # oldest first
+    for old in bundles[: max(0, len(bundles) - (KEEP_BUNDLES - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to the manifest")
+
+
+def bundle_dir(artifacts_dir: str | Path) -> Path:
+    """The current bundle's directory (``artifacts_dir`` itself when it is a bundle)."""
+    artifacts_dir = Path(artifacts_dir)
+    if (artifacts_dir / MANIFEST).is_file():
+        return artifacts_dir
+    pointer = artifacts_dir / CURRENT
+    hint = FIX_HINT.format(artifacts=artifacts_dir)
+    if not pointer.is_file():
+        raise BundleError(f"no model bundle in {artifacts_dir}; train one with: {hint}")
+    folder = artifacts_dir / pointer.read_text().strip()
+    if not (folder / MANIFEST).is_file():
+        raise BundleError(f"bundle {folder} has no {MANIFEST}; retrain with: {hint}")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    hint = FIX_HINT.format(artifacts=folder.parent)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as error:
+        raise BundleError(
+            f"{folder / MANIFEST} cannot be read ({error}); retrain: {hint}"
+        ) from None
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BundleError(
+            f"bundle {folder} has schema version {version}, this program reads version "
+            f"{SCHEMA_VERSION}; retrain with: {hint}"
+        )
+    return manifest
+
+
+def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file the manifest lists exists with the recorded checksum."""
+    hint = FIX_HINT.format(artifacts=folder.parent)
+    for name, recorded in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise BundleError(f"bundle file {path} is missing; retrain with: {hint}")
+        if sha256_of(path) != recorded["sha256"]:
+            raise BundleError(
+                f"bundle file {path} is corrupted (checksum mismatch); retrain: {hint}"
+            )
+
+
+def load_bundle(artifacts_dir: str | Path, verify: bool = True) -> Bundle:
+    """Load the current bundle: check the manifest and checksums, memory-map the arrays."""
+    folder = bundle_dir(artifacts_dir)
+    manifest = read_manifest(folder)
+    if verify:
+        verify_files(folder, manifest)
+    arrays = {
+        Path(name).stem: np.load(folder / name, mmap_mode="r", allow_pickle=False)
+        for name in manifest["files"]
+        if name.endswith(".npy")
+    }
+    movies = pd.read_parquet(folder / MOVIES_TABLE)
+    return Bundle(folder, manifest, movies, arrays)
+
+
+def update_manifest(artifacts_dir: str | Path, **sections: Any) -> None:
+    """Add or replace top-level sections of the current bundle's manifest (e.g. evaluation)."""
+    folder = bundle_dir(artifacts_dir)
+    manifest = read_manifest(folder)
+    manifest.update(sections)
+    temporary = folder / f".{MANIFEST}.{uuid.uuid4().hex[:6]}"
+    temporary.write_text(json.dumps(manifest, indent=2, default=_json_default))
+    os.replace(temporary, folder / MANIFEST)

@@ -1,0 +1,78 @@
+"""Fetch the official MovieLens ml-latest-small data set from GroupLens."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from recommender.data import LINKS_FILE, MOVIES_FILE, RATINGS_FILE, TAGS_FILE, DataError
+
+GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"
+WANTED = (MOVIES_FILE, RATINGS_FILE, LINKS_FILE, TAGS_FILE, "README.txt")
+REQUIRED = (MOVIES_FILE, RATINGS_FILE)
+MAX_BYTES = 200 * 1024 * 1024  # ml-latest-small is about 1 MB; refuse anything absurd
+
+
+def has_data(data_dir: Path) -> bool:
+    """True when ``data_dir`` holds the CSVs training needs."""
+    return all((data_dir / name).is_file() for name in REQUIRED)
+
+
+def download_movielens(data_dir: str | Path, url: str = GROUPLENS_URL, timeout: float = 60) -> list:
+    """Download the zip at ``url``, check it and unpack its CSVs into ``data_dir``.
+
+    Raises DataError with one line that says where to put the files by hand when the download
+    or the check fails.
+    """
+    data_dir = Path(data_dir)
+    by_hand = f"download {url} yourself and unzip movies.csv and ratings.csv into {data_dir}/"
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = Path(scratch) / "movielens.zip"
+        try:
+            _fetch(url, archive, timeout)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            raise DataError(f"cannot download {url} ({reason}); {by_hand}") from None
+        members = _checked_members(archive, url, by_hand)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        with zipfile.ZipFile(archive) as bundle:
+            for name, member in members.items():
+                target = data_dir / name
+                partial = data_dir / f".{name}.partial"
+                with bundle.open(member) as source, partial.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+                partial.replace(target)
+                written.append(target)
+    return written
+
+
+def _fetch(url: str, target: Path, timeout: float) -> None:
+    with urllib.request.urlopen(url, timeout=timeout) as response, target.open("wb") as sink:
+        total = 0
+        while block := response.read(1 << 16):
+            total += len(block)
+            if total > MAX_BYTES:
+                raise ValueError(f"the download is larger than {MAX_BYTES // 2**20} MB")
+            sink.write(block)
+
+
+def _checked_members(archive: Path, url: str, by_hand: str) -> dict[str, str]:
+    """The wanted CSVs in the zip by plain name, after checking the zip's CRCs."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            broken = bundle.testzip()
+            names = bundle.namelist()
+    except zipfile.BadZipFile:
+        raise DataError(f"{url} did not give a valid zip file; {by_hand}") from None
+    if broken is not None:
+        raise DataError(f"{url}: {broken} in the zip is corrupted; {by_hand}")
+    members = {Path(name).name: name for name in names if Path(name).name in WANTED}
+    missing = [name for name in REQUIRED if name not in members]
+    if missing:
+        raise DataError(f"{url}: the zip has no {missing[0]}; {by_hand}")
+    return members

@@ -1,0 +1,358 @@
+"""The hybrid recommender: one object that loads a bundle and answers every request.
+
+For a session taste profile it blends three scores, each first put on a 0-1 scale over the
+movies that can be recommended: content (genre TF-IDF cosine), general CF (the mean predicted
+rating over all users) and personal CF (the profile folded into the SVD factors). The seed's
+blend, content plus general CF, is ``personal_weight=0``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender.bundle import Bundle, load_bundle
+from recommender.collaborative import CollaborativeModel
+from recommender.content import ContentModel, genre_tokens
+from recommender.data import MAX_RATING, MIN_RATING
+from recommender.popularity import Popularity, popular_sample
+
+Profile = Mapping[int, float | None] | Sequence[int]
+WEIGHT_NAMES = ("content_weight", "general_cf_weight", "personal_weight")
+PART_COLUMNS = ("content_score", "general_cf_score", "personal_score")
+RESULT_COLUMNS = ["movieId", "title", "genres", "year", "score", *PART_COLUMNS, "reason"]
+
+
+def normalize_text(text: str) -> str:
+    """Lower case without accents, for search: "Amélie" and "AMELIE" both become "amelie"."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(stripped.casefold().split())
+
+
+def _article_first(title: str) -> str:
+    """ "matrix, the (1999)" -> "the matrix (1999)", so a search for "the matrix" finds it."""
+    for article in ("the", "a", "an", "les", "la", "le", "il", "el", "die", "der", "das"):
+        marker = f", {article} ("
+        if marker in title:
+            head, tail = title.split(marker, 1)
+            return f"{article} {head} ({tail}"
+    return title
+
+
+def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Min-max scale ``values`` to 0-1 over the entries where ``mask`` is set (0 if constant)."""
+    if not mask.any():
+        return np.zeros_like(values, dtype=np.float32)
+    low, high = values[mask].min(), values[mask].max()
+    if high <= low:
+        return np.zeros_like(values, dtype=np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)
+
+
+class Recommender:
+    """Recommendations from a trained bundle; see ``Recommender.load``."""
+
+    def __init__(self, bundle: Bundle):
+        self.bundle = bundle
+        self.manifest: dict[str, Any] = bundle.manifest
+        self.movies: pd.DataFrame = bundle.movies
+        arrays, params = bundle.arrays, bundle.manifest["parameters"]
+        self.params: dict[str, Any] = params
+        self.movie_ids: np.ndarray = self.movies["movieId"].to_numpy(np.int64)
+        self._code_of = pd.Index(self.movie_ids)
+        self.user_ids: np.ndarray = arrays["user_ids"]
+        self.genres: list[str] = list(self.manifest["genres"])
+        content = sp.csr_matrix(
+            (arrays["content_data"], arrays["content_indices"], arrays["content_indptr"]),
+            shape=(len(self.movies), len(self.genres)),
+        )
+        self.content = ContentModel(content, self.genres, np.asarray(arrays["genre_idf"]))
+        self._genre_columns = content.tocsc()
+        self.cf = CollaborativeModel(
+            item_factors=arrays["item_factors"],
+            singular_values=np.asarray(arrays["singular_values"]),
+            user_factors=arrays["user_factors"],
+            user_means=arrays["user_means"],
+            variant=params["variant"],
+            shrinkage=float(params["shrinkage"]),
+        )
+        self.popularity = Popularity(
+            n_ratings=self.movies["n_ratings"].to_numpy(),
+            mean_rating=self.movies["mean_rating"].to_numpy(),
+            score=self.movies["weighted_rating"].to_numpy(),
+            min_votes=float(self.manifest["popularity"]["min_votes"]),
+            prior=float(self.manifest["popularity"]["prior"]),
+        )
+        self._general = np.asarray(arrays["general_cf"], dtype=np.float32)
+        self._seen = sp.csr_matrix(
+            (arrays["seen_ratings"], arrays["seen_movies"], arrays["seen_indptr"]),
+            shape=(len(self.user_ids), len(self.movies)),
+        )
+        titles = self.movies["title"].map(normalize_text)
+        self._search_keys = titles.str.cat(titles.map(_article_first), sep=" | ")
+        self.default_weights: dict[str, float] = {
+            name: float(params[name]) for name in WEIGHT_NAMES
+        }
+
+    @classmethod
+    def load(cls, artifacts_dir: str | Path = "artifacts", verify: bool = True) -> Recommender:
+        """Load the current bundle in ``artifacts_dir``; raises ``BundleError`` if unusable."""
+        return cls(load_bundle(artifacts_dir, verify=verify))
+
+    # --- ids and profiles ------------------------------------------------------------------
+
+    def codes_of(self, movie_ids: Iterable[int]) -> np.ndarray:
+        """Movie codes (rows of the bundle) of movieIds; ValueError naming any unknown ones."""
+        ids = np.asarray(list(movie_ids), dtype=np.int64)
+        codes = self._code_of.get_indexer(ids)
+        if (codes < 0).any():
+            unknown = ", ".join(str(i) for i in ids[codes < 0][:10])
+            raise ValueError(f"unknown movieId(s): {unknown}")
+        return codes
+
+    def _profile(self, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+        """(movie codes, weights) of a profile; a rating's weight is its distance from neutral."""
+        items = (
+            list(profile.items()) if isinstance(profile, Mapping) else [(m, None) for m in profile]
+        )
+        codes = self.codes_of(int(movie_id) for movie_id, _ in items)
+        neutral = float(self.params["neutral_rating"])
+        weights = []
+        for movie_id, rating in items:
+            if rating is None or (isinstance(rating, float) and np.isnan(rating)):
+                weights.append(1.0)
+                continue
+            if not MIN_RATING <= float(rating) <= MAX_RATING:
+                raise ValueError(f"rating of movieId {movie_id} must be 0.5-5, got {rating}")
+            weights.append((float(rating) - neutral) / (MAX_RATING - neutral))
+        return codes, np.asarray(weights, dtype=np.float32)
+
+    def movie_genres(self, movie_id: int) -> list[str]:
+        """The genres of one movie, as tokens ("Sci-Fi" stays whole)."""
+        code = int(self.codes_of([movie_id])[0])
+        return genre_tokens(self.movies["genres"].iat[code])
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        profile: Profile,
+        n: int = 20,
+        *,
+        content_weight: float | None = None,
+        general_cf_weight: float | None = None,
+        personal_weight: float | None = None,
+        profile_genres: Mapping[int, Sequence[str]] | None = None,
+        include_genres: Sequence[str] = (),
+        exclude_genres: Sequence[str] = (),
+        years: tuple[int, int] | None = None,
+    ) -> pd.DataFrame:
+        """Recommendations for a taste profile, best first.
+
+        ``profile`` maps movieId to the visitor's rating (0.5-5) or None ("liked it"), or is a
+        list of movieIds. ``profile_genres`` overrides the genres of profile movies (the genres
+        the visitor attached). Weights default to the bundle's. The filters keep movies with any
+        of ``include_genres``, none of ``exclude_genres`` and a year within ``years``. Profile
+        movies are never returned. An empty profile gives the cold-start list.
+        """
+        codes, weights = self._profile(profile)
+        allowed = self._filter_mask(include_genres, exclude_genres, years)
+        if len(codes) == 0:
+            return self._cold_start(n, allowed)
+        allowed[codes] = False
+        chosen = self._weights(content_weight, general_cf_weight, personal_weight)
+        genre_lists = self._profile_genre_lists(codes, profile_genres)
+        parts = (
+            self.content.scores(self.content.profile_vector(genre_lists, weights)),
+            self._general,
+            self.cf.personal_scores(codes, weights),
+        )
+        scaled = [rescale(part, allowed) for part in parts]
+        score = sum(w * part for w, part in zip(chosen, scaled, strict=True))
+        top = self._top(score, allowed, n)
+        result = self._table(top, score, scaled)
+        result["reason"] = self._reasons(top, scaled, chosen, codes, weights, genre_lists)
+        return result
+
+    def popular(self, n: int = 15, seed: int | None = None) -> pd.DataFrame:
+        """The cold-start list: a reproducible sample of top weighted-rating movies.
+
+        ``seed`` None uses the bundle's seed; another seed draws another sample.
+        """
+        return self._cold_start(n, np.ones(len(self.movies), bool), seed)
+
+    def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
+        """CF recommendations for a user of the data set, leaving out what they rated."""
+        user = self._user_code(user_id)
+        rated = self._seen.indices[self._seen.indptr[user] : self._seen.indptr[user + 1]]
+        ratings = self._seen.data[self._seen.indptr[user] : self._seen.indptr[user + 1]]
+        allowed = np.ones(len(self.movies), bool)
+        allowed[rated] = False
+        predicted = self.cf.predict(np.array([user]))[0]
+        top = self._top(predicted, allowed, n)
+        result = self._table(top, predicted, [])
+        liked = rated[np.argsort(-ratings, kind="stable")[:50]]
+        neutral = float(self.params["neutral_rating"])
+        liked_weights = (ratings[np.argsort(-ratings, kind="stable")[:50]] - neutral) / neutral
+        result["reason"] = [
+            self._personal_reason(code, liked, liked_weights.astype(np.float32)) for code in top
+        ]
+        return result
+
+    def user_ratings(self, user_id: int) -> pd.DataFrame:
+        """What a user of the data set rated, highest first."""
+        user = self._user_code(user_id)
+        span = slice(self._seen.indptr[user], self._seen.indptr[user + 1])
+        codes, ratings = self._seen.indices[span], np.asarray(self._seen.data[span], np.float32)
+        order = np.lexsort((self.movie_ids[codes], -ratings))
+        table = self.movies.iloc[codes[order]][["movieId", "title", "genres", "year"]]
+        return table.assign(rating=ratings[order]).reset_index(drop=True)
+
+    def search(self, text: str, n: int = 20) -> pd.DataFrame:
+        """Movies whose title contains ``text``, ignoring case and accents; best known first."""
+        query = normalize_text(text)
+        if not query:
+            return self.movies.iloc[[]][["movieId", "title", "genres", "year"]]
+        hits = np.flatnonzero(self._search_keys.str.contains(query, regex=False).to_numpy())
+        starts = self._search_keys.iloc[hits].str.startswith(query).to_numpy()
+        order = np.lexsort((self.movie_ids[hits], -self.popularity.n_ratings[hits], ~starts))
+        table = self.movies.iloc[hits[order][:n]]
+        return table[["movieId", "title", "genres", "year", "n_ratings"]].reset_index(drop=True)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _weights(self, *given: float | None) -> tuple[float, ...]:
+        return tuple(
+            self.default_weights[name] if value is None else float(value)
+            for name, value in zip(WEIGHT_NAMES, given, strict=True)
+        )
+
+    def _user_code(self, user_id: int) -> int:
+        code = int(np.searchsorted(self.user_ids, user_id))
+        if code >= len(self.user_ids) or self.user_ids[code] != user_id:
+            raise ValueError(f"unknown userId: {user_id}")
+        return code
+
+    def _profile_genre_lists(
+        self, codes: np.ndarray, profile_genres: Mapping[int, Sequence[str]] | None
+    ) -> list[list[str]]:
+        attached = dict(profile_genres or {})
+        return [
+            list(attached.get(int(self.movie_ids[code]), self.content.movie_genres(code)))
+            for code in codes
+        ]
+
+    def _filter_mask(
+        self,
+        include_genres: Sequence[str],
+        exclude_genres: Sequence[str],
+        years: tuple[int, int] | None,
+    ) -> np.ndarray:
+        allowed = np.ones(len(self.movies), bool)
+        if include_genres:
+            allowed &= self._has_any_genre(include_genres)
+        if exclude_genres:
+            allowed &= ~self._has_any_genre(exclude_genres)
+        if years is not None:
+            year = self.movies["year"].to_numpy(dtype=np.float64, na_value=np.nan)
+            allowed &= (year >= years[0]) & (year <= years[1])
+        return allowed
+
+    def _has_any_genre(self, genres: Sequence[str]) -> np.ndarray:
+        columns = [self.genres.index(g) for g in genres if g in self.genres]
+        if not columns:
+            return np.zeros(len(self.movies), bool)
+        return np.asarray(self._genre_columns[:, columns].getnnz(axis=1) > 0).ravel()
+
+    def _top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+        """Codes of the n best allowed movies; ties go to the lower movieId."""
+        candidates = np.flatnonzero(allowed)
+        if len(candidates) > n > 0:
+            values = score[candidates]
+            threshold = np.partition(values, len(values) - n)[len(values) - n]
+            candidates = candidates[values >= threshold]  # keeps every tie at the boundary
+        order = np.lexsort((self.movie_ids[candidates], -score[candidates]))
+        return candidates[order][: max(n, 0)]
+
+    def _table(self, top: np.ndarray, score: np.ndarray, parts: list[np.ndarray]) -> pd.DataFrame:
+        table = self.movies.iloc[top][["movieId", "title", "genres", "year"]].reset_index(drop=True)
+        table["score"] = score[top].astype(np.float32)
+        for column, part in zip(PART_COLUMNS, parts, strict=False):
+            table[column] = part[top]
+        return table
+
+    def _cold_start(self, n: int, allowed: np.ndarray, seed: int | None = None) -> pd.DataFrame:
+        seed = int(self.params["seed"]) if seed is None else seed
+        pool_size = int(self.params["popular_pool"])
+        top = popular_sample(self.popularity, n, seed, pool_size, allowed)
+        table = self._table(top, self.popularity.score, [])
+        table["n_ratings"] = self.popularity.n_ratings[top]
+        table["mean_rating"] = self.popularity.mean_rating[top]
+        table["reason"] = [
+            f"popular: {mean:.1f} average from {votes:,} ratings"
+            for mean, votes in zip(table["mean_rating"], table["n_ratings"], strict=True)
+        ]
+        return table
+
+    def _reasons(
+        self,
+        top: np.ndarray,
+        scaled: list[np.ndarray],
+        weights: tuple[float, ...],
+        codes: np.ndarray,
+        profile_weights: np.ndarray,
+        genre_lists: list[list[str]],
+    ) -> list[str]:
+        """A short reason per result, from the part that contributed most to its score."""
+        profile_vectors = np.array([self.content.vectorize(g) for g in genre_lists])
+        similarity = (self.content.matrix[top] @ profile_vectors.T) * profile_weights
+        reasons = []
+        for row, code in enumerate(top):
+            contributions = [w * part[code] for w, part in zip(weights, scaled, strict=True)]
+            strongest = int(np.argmax(contributions))
+            if strongest == 0 and similarity[row].max() > 0:
+                best = int(np.argmax(similarity[row]))
+                shared = [g for g in self.content.movie_genres(code) if g in genre_lists[best]]
+                reasons.append(f"{', '.join(shared)} like {self._title(codes[best])}")
+            elif strongest == 2:
+                reasons.append(self._personal_reason(code, codes, profile_weights))
+            else:
+                votes = int(self.popularity.n_ratings[code])
+                mean = float(self.popularity.mean_rating[code])
+                reasons.append(f"widely liked: {mean:.1f} average from {votes:,} ratings")
+        return reasons
+
+    def _personal_reason(self, code: int, liked: np.ndarray, weights: np.ndarray) -> str:
+        """ "people who liked X liked it", X the liked movie closest in the factor space."""
+        factors = self.cf.item_factors
+        closeness = (factors[liked] * self.cf.fold_in_weights) @ factors[code] * weights
+        return f"people who liked {self._title(liked[int(np.argmax(closeness))])} liked it"
+
+    def _title(self, code: int) -> str:
+        return str(self.movies["title"].iat[int(code)])
+
+    # --- for the app (additive) ------------------------------------------------------------------
+
+    def popular_filtered(
+        self,
+        n: int = 15,
+        seed: int | None = None,
+        *,
+        include_genres: Sequence[str] = (),
+        exclude_genres: Sequence[str] = (),
+        years: tuple[int, int] | None = None,
+    ) -> pd.DataFrame:
+        """``popular`` restricted by the same filters as ``recommend``: the app's cold start.
+
+        Lets a visitor with an empty profile narrow "Popular picks" (say, to comedies from the
+        1990s) and still draw another sample with a new ``seed``.
+        """
+        allowed = self._filter_mask(include_genres, exclude_genres, years)
+        return self._cold_start(n, allowed, seed)

@@ -1,0 +1,178 @@
+"""Training: MovieLens CSVs in, a bundle out. Each stage is timed and reported."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.bundle import save_bundle, sha256_of
+from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
+from recommender.content import ContentModel, fit_content
+from recommender.data import Dataset, load_dataset
+from recommender.popularity import Popularity, fit_popularity
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Parameters of a training run; stored in the bundle manifest."""
+
+    factors: int = 64
+    variant: str = "pure"
+    shrinkage: float = 0.0
+    seed: int = 0
+    popularity_quantile: float = 0.9
+    popular_pool: int = 100
+    content_weight: float = 0.1
+    general_cf_weight: float = 0.1
+    personal_weight: float = 0.8
+    neutral_rating: float = 2.5
+
+
+@dataclass
+class TrainingSummary:
+    """What a training run produced, for the CLI's closing lines."""
+
+    bundle_dir: Path
+    counts: dict[str, int]
+    bundle_bytes: int
+    timings: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Model:
+    """Everything trained, before it is written."""
+
+    data: Dataset
+    popularity: Popularity
+    content: ContentModel
+    cf: CollaborativeModel
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], progress: Progress) -> Iterator[None]:
+    progress(f"{name} ...")
+    start = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - start, 3)
+    progress(f"{name}: done in {timings[name]:.2f} s")
+
+
+def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress) -> Model:
+    """Fit popularity, content and collaborative models on validated data."""
+    with _stage("popularity", timings, progress):
+        popularity = fit_popularity(data.ratings, config.popularity_quantile)
+    with _stage("content", timings, progress):
+        content = fit_content(data.movies["genres"].tolist())
+    k = effective_factors(config.factors, data.ratings.shape)
+    if k < config.factors:
+        data.notes.append(
+            f"--factors {config.factors} is more than this data supports "
+            f"({data.ratings.shape[0]} users, {data.ratings.shape[1]} movies): using {k}"
+        )
+    with _stage(f"SVD (k={k}, {config.variant})", timings, progress):
+        cf = fit_svd(data.ratings, k, config.variant, config.seed, config.shrinkage)
+    return Model(data, popularity, content, cf)
+
+
+def train(
+    data_dir: str | Path,
+    artifacts_dir: str | Path,
+    config: TrainingConfig | None = None,
+    progress: Progress = lambda message: None,
+) -> TrainingSummary:
+    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input."""
+    config = config or TrainingConfig()
+    timings: dict[str, float] = {}
+    with _stage("load", timings, progress):
+        data = load_dataset(data_dir)
+    model = fit(data, config, timings, progress)
+    with _stage("save", timings, progress):
+        folder = write_model(model, config, artifacts_dir, timings)
+    size = sum(path.stat().st_size for path in folder.iterdir())
+    return TrainingSummary(folder, counts_of(model), size, timings, data.notes)
+
+
+def counts_of(model: Model) -> dict[str, int]:
+    ratings = model.data.ratings
+    return {
+        "users": int(ratings.shape[0]),
+        "movies": int(ratings.shape[1]),
+        "rated_movies": int((model.popularity.n_ratings > 0).sum()),
+        "ratings": int(ratings.nnz),
+        "genres": len(model.content.genres),
+        "factors": model.cf.k,
+    }
+
+
+def movie_table(model: Model) -> pd.DataFrame:
+    """The bundle's movie table: the catalogue plus popularity statistics."""
+    table = model.data.movies.copy()
+    table["n_ratings"] = model.popularity.n_ratings
+    table["mean_rating"] = model.popularity.mean_rating
+    table["weighted_rating"] = model.popularity.score
+    return table
+
+
+def model_arrays(model: Model) -> dict[str, np.ndarray]:
+    """Every array of the bundle, by file name (without .npy)."""
+    seen = model.data.ratings
+    content = model.content.matrix
+    return {
+        "user_ids": model.data.user_ids.astype(np.int64),
+        "seen_indptr": seen.indptr.astype(np.int64),
+        "seen_movies": seen.indices.astype(np.int32),
+        "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
+        "content_data": content.data.astype(np.float32),
+        "content_indices": content.indices.astype(np.int32),
+        "content_indptr": content.indptr.astype(np.int64),
+        "genre_idf": model.content.idf.astype(np.float32),
+        "item_factors": model.cf.item_factors,
+        "singular_values": model.cf.singular_values,
+        "user_factors": model.cf.user_factors,
+        "user_means": model.cf.user_means.astype(np.float32),
+        "general_cf": model.cf.general_scores().astype(np.float32),
+    }
+
+
+def write_model(
+    model: Model, config: TrainingConfig, artifacts_dir: str | Path, timings: dict[str, float]
+) -> Path:
+    """Write the bundle for a fitted model (atomically) and return its directory."""
+    manifest = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "engine": "local",
+        "libraries": library_versions(),
+        "parameters": {**asdict(config), "factors": model.cf.k},
+        "inputs": input_fingerprints(model.data.input_files),
+        "counts": counts_of(model),
+        "genres": model.content.genres,
+        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        "notes": model.data.notes,
+        "timings_seconds": timings,
+    }
+    return save_bundle(artifacts_dir, movie_table(model), model_arrays(model), manifest)
+
+
+def library_versions() -> dict[str, str]:
+    names = ("numpy", "pandas", "scipy", "scikit-learn", "pyarrow")
+    return {"python": platform.python_version(), **{name: version(name) for name in names}}
+
+
+def input_fingerprints(paths: list[Path]) -> list[dict[str, Any]]:
+    return [
+        {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+        for path in paths
+    ]

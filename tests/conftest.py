@@ -1,0 +1,80 @@
+"""Shared fixtures: the real MovieLens data and one bundle trained from it per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recommender import Recommender, TrainingConfig, train
+
+REPO = Path(__file__).resolve().parents[1]
+# Without MOVIEREC_DATA_DIR: the development copy beside the repository, else data/.
+DEFAULT_DATA = next(
+    (
+        path
+        for path in (REPO.parent / "shared" / "datasets" / "ml-latest-small", REPO / "data")
+        if (path / "ratings.csv").is_file()
+    ),
+    REPO / "data",
+)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real data set: $MOVIEREC_DATA_DIR (CI sets it to ml-latest-small)."""
+    path = Path(os.environ.get("MOVIEREC_DATA_DIR", DEFAULT_DATA))
+    if not (path / "ratings.csv").is_file():
+        pytest.fail(f"MOVIEREC_DATA_DIR={path} has no ratings.csv; point it at MovieLens data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_artifacts(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifacts folder with a bundle trained on the real data with default parameters."""
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    train(data_dir, artifacts, TrainingConfig())
+    return artifacts
+
+
+@pytest.fixture(scope="session")
+def recommender(trained_artifacts: Path) -> Recommender:
+    return Recommender.load(trained_artifacts)
+
+
+def write_csv(folder: Path, name: str, text: str) -> Path:
+    """Write a small hand-made CSV (exactly the given text) for a test."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+TINY_MOVIES = (
+    "movieId,title,genres\n"
+    "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\n"
+    "2,Alien (1979),Horror|Sci-Fi\n"
+    "3,Heat (1995),Action|Crime|Thriller\n"
+    '4,"Matrix, The (1999)",Action|Sci-Fi|Thriller\n'
+    "5,Amélie (2001),Comedy|Romance\n"
+    "6,Unrated Film (2020),(no genres listed)\n"
+)
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A hand-made MovieLens-format folder: 6 movies (one unrated), 4 users."""
+    folder = tmp_path / "tiny"
+    write_csv(folder, "movies.csv", TINY_MOVIES)
+    rows = [(1, 1, 4.0), (1, 2, 5.0), (1, 4, 4.5), (2, 1, 3.0), (2, 3, 4.0), (2, 4, 5.0)]
+    rows += [(3, 2, 2.0), (3, 3, 3.5), (3, 5, 4.0), (4, 1, 5.0), (4, 5, 3.0), (4, 4, 4.0)]
+    lines = ["userId,movieId,rating,timestamp"]
+    lines += [f"{u},{m},{r},{1000 + i}" for i, (u, m, r) in enumerate(rows)]
+    write_csv(folder, "ratings.csv", "\n".join(lines) + "\n")
+    return folder
+
+
+def frame_titles(frame: pd.DataFrame) -> list[str]:
+    return frame["title"].tolist()

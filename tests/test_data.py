@@ -1,0 +1,188 @@
+"""Bad input: one clear message naming file, column and row; repairs are reported; nothing lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender import DataError, Recommender, TrainingConfig, train
+from recommender.data import load_dataset
+from tests.conftest import REPO, TINY_MOVIES, write_csv
+
+RATINGS_HEADER = "userId,movieId,rating,timestamp\n"
+
+
+def _ratings(folder: Path, body: str, header: str = RATINGS_HEADER) -> None:
+    write_csv(folder, "ratings.csv", header + body)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "train_and_save_model.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+
+
+BAD_RATINGS = [
+    ("userId,movieId,timestamp\n1,1,5\n", "", "ratings.csv: column 'rating' is missing"),
+    (
+        "userId;movieId;rating;timestamp\n1;1;4.0;5\n",
+        "",
+        "ratings.csv: row 1 (header) is 'userId;movieId;rating;timestamp': columns must be "
+        "separated by commas",
+    ),
+    (
+        "1,1,4.0,10\n2,2,3.0,11\nabc,3,4.0,12\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'userId', row 4: 'abc' is not an integer id",
+    ),
+    (
+        "1,1,4.0,10\n2,x2,3.0,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'movieId', row 3: 'x2' is not an integer id",
+    ),
+    (
+        "1,1,4.0,10\n1,2,7.0,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 3: 7 is outside 0.5-5",
+    ),
+    (
+        "1,1,4.0,10\n1,2,0,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 3: 0 is outside 0.5-5",
+    ),
+    (
+        "1,1,4.0,10\n1,2,,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 3: the value is missing",
+    ),
+    (
+        "1,1,4.0,10\n1,2,NaN,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 3: the value is missing",
+    ),
+    (
+        "1,1.5,4.0,10\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'movieId', row 2: '1.5' is not an integer id",
+    ),
+    ("", RATINGS_HEADER, "ratings.csv: the file has a header but no rows"),
+    ("", "", "ratings.csv: the file is empty"),
+]
+
+
+@pytest.mark.parametrize(("body", "header", "message"), BAD_RATINGS)
+def test_bad_ratings_get_one_clear_message(tmp_path, body, header, message):
+    write_csv(tmp_path, "movies.csv", TINY_MOVIES)
+    if header or body:
+        write_csv(tmp_path, "ratings.csv", header + body)
+    else:
+        write_csv(tmp_path, "ratings.csv", "")
+    with pytest.raises(DataError) as caught:
+        load_dataset(tmp_path)
+    assert str(caught.value).startswith(message)
+
+
+def test_bad_movies_get_one_clear_message(tmp_path):
+    write_csv(tmp_path, "movies.csv", "movieId,title\n1,Heat (1995)\n")
+    _ratings(tmp_path, "1,1,4.0,1\n")
+    with pytest.raises(DataError, match=r"movies.csv: column 'genres' is missing"):
+        load_dataset(tmp_path)
+    write_csv(tmp_path, "movies.csv", "movieId,title,genres\n1,Heat (1995),Action\n1,Again,Drama\n")
+    with pytest.raises(DataError, match=r"movies.csv: column 'movieId', row 3: movieId 1 appears"):
+        load_dataset(tmp_path)
+
+
+def test_missing_file_is_named(tmp_path):
+    write_csv(tmp_path, "movies.csv", TINY_MOVIES)
+    with pytest.raises(DataError, match=r"ratings.csv: file not found"):
+        load_dataset(tmp_path)
+
+
+def test_repairs_are_reported_and_nothing_else_is_lost(tmp_path):
+    write_csv(tmp_path, "movies.csv", TINY_MOVIES)
+    # user 1 rated movie 2 twice: the later (timestamp 20) rating 2.0 wins; movie 99 is unknown
+    _ratings(tmp_path, "1,2,5.0,10\n1,2,2.0,20\n1,1,4.0,5\n2,99,3.0,7\n2,3,4.5,8\n")
+    data = load_dataset(tmp_path)
+    notes = " ".join(data.notes)
+    assert "1 duplicate ratings" in notes and "kept the latest by timestamp" in notes
+    assert "dropped 1 ratings of movies not in movies.csv (first: movieId 99)" in notes
+    assert "have no ratings" in notes  # unrated movies are kept, and said so
+    assert len(data.movies) == 6 and data.n_ratings == 3
+    movie_two = int(np.flatnonzero(data.movies["movieId"] == 2)[0])
+    assert data.ratings[0, movie_two] == pytest.approx(2.0)
+
+
+def test_crlf_utf8_commas_and_quotes_are_read_exactly(tmp_path):
+    movies = (
+        'movieId,title,genres\r\n1,"Matrix, The (1999)",Action|Sci-Fi\r\n'
+        '2,"Amélie (""Le fabuleux destin"") (2001)",Comedy|Romance\r\n'
+        "3,Untitled,(no genres listed)\r\n"
+    )
+    write_csv(tmp_path, "movies.csv", movies)
+    write_csv(tmp_path, "ratings.csv", "userId,movieId,rating\r\n1,1,4.0\r\n2,2,3.5\r\n")
+    data = load_dataset(tmp_path)
+    assert data.movies["title"].tolist() == [
+        "Matrix, The (1999)",
+        'Amélie ("Le fabuleux destin") (2001)',
+        "Untitled",
+    ]
+    assert data.movies["year"].tolist()[:2] == [1999, 2001]
+    assert data.movies["year"].isna().tolist()[2]
+    assert data.n_ratings == 2
+
+
+def test_fewer_users_than_factors_lowers_k_and_says_so(tiny_data, tmp_path):
+    summary = train(tiny_data, tmp_path / "artifacts", TrainingConfig(factors=64))
+    assert summary.counts["factors"] == 3  # 4 users -> at most 3 factors
+    assert any("--factors 64 is more than this data supports" in n for n in summary.notes)
+    rec = Recommender.load(tmp_path / "artifacts")
+    assert len(rec.recommend({2: 5.0}, n=3)) == 3
+
+
+def test_cli_exits_2_with_one_line_and_keeps_the_previous_bundle(tiny_data, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    good = run_cli("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
+    assert good.returncode == 0, good.stderr
+    assert "bundle:" in good.stdout and "trained on 12 ratings from 4 users" in good.stdout
+    before = (artifacts / "CURRENT").read_text()
+    _ratings(tiny_data, "1,1,4.0,10\n1,2,9.5,11\n")
+    bad = run_cli("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: ratings.csv: column 'rating', row 3: 9.5 is outside 0.5-5"
+    ]
+    assert "Traceback" not in bad.stderr
+    assert (artifacts / "CURRENT").read_text() == before
+    Recommender.load(artifacts)  # still loads and verifies
+
+
+def test_cli_names_a_missing_data_file(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path / "nothing"), "--artifacts-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "movies.csv: file not found" in result.stderr
+    assert "--download" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_interrupted_save_leaves_the_previous_bundle(tiny_data, tmp_path, monkeypatch):
+    artifacts = tmp_path / "artifacts"
+    train(tiny_data, artifacts)
+    before = (artifacts / "CURRENT").read_text()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("recommender.bundle.np.save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_data, artifacts)
+    assert (artifacts / "CURRENT").read_text() == before
+    assert not list(artifacts.glob(".building-*"))
+    assert Recommender.load(artifacts).recommend([1], n=2) is not None

@@ -1,0 +1,77 @@
+"""Train the recommender on MovieLens-format CSVs and write the artifact bundle.
+
+python train_and_save_model.py [--data-dir data] [--artifacts-dir artifacts]
+                               [--factors 64] [--seed 0] [--download]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from recommender.data import DataError
+from recommender.download import GROUPLENS_URL, REQUIRED, download_movielens, has_data
+from recommender.training import TrainingConfig, TrainingSummary, train
+
+DEFAULTS = TrainingConfig()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="folder of the CSVs")
+    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
+    parser.add_argument("--factors", type=int, default=DEFAULTS.factors, help="SVD factors (k)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument(
+        "--variant", choices=("pure", "centered"), default=DEFAULTS.variant, help="SVD variant"
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help=f"if the data folder has no CSVs, fetch ml-latest-small from {GROUPLENS_URL}",
+    )
+    parser.add_argument("--download-url", default=GROUPLENS_URL, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def report(summary: TrainingSummary, seconds: float) -> None:
+    counts = summary.counts
+    print(
+        f"trained on {counts['ratings']:,} ratings from {counts['users']:,} users of "
+        f"{counts['movies']:,} movies ({counts['rated_movies']:,} rated, {counts['genres']} "
+        f"genres, {counts['factors']} factors) in {seconds:.1f} s"
+    )
+    for note in summary.notes:
+        print(f"note: {note}")
+    print(f"bundle: {summary.bundle_dir} ({summary.bundle_bytes / 2**20:.1f} MB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = TrainingConfig(factors=args.factors, seed=args.seed, variant=args.variant)
+    start = time.perf_counter()
+    try:
+        if args.download and not has_data(args.data_dir):
+            print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
+            download_movielens(args.data_dir, args.download_url)
+        elif not has_data(args.data_dir):
+            missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
+            raise DataError(
+                f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
+                f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
+            )
+        summary = train(args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True))
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the previous bundle, if any, is unchanged", file=sys.stderr)
+        return 130
+    report(summary, time.perf_counter() - start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
