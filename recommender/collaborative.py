@@ -8,9 +8,18 @@ Variants (``variant``):
 - "pure": PureSVD, the zero-filled rating matrix. Ranks far better than the others here.
 - "centered": each user's mean is subtracted from their ratings first; predicts ratings better.
 
+Popularity normalisation (``item_scale``, d): before the SVD each movie's column is divided by
+d_j = (number of ratings)^alpha, so the factors are not spent on the few blockbusters everybody
+rated; scores are multiplied by d again afterwards, so a prediction is on the rating scale. alpha
+= 0 gives d = 1, plain SVD. The evaluation (docs/evaluation.md) chose alpha on validation users.
+
 A new user is folded in without retraining: their rating row r is projected on the item factors,
-p = r V diag(f), and scored against every movie, p V^T, with f = s^2 / (s^2 + shrinkage) (f = 1
-without shrinkage: the plain PureSVD projection r V V^T).
+p = (r / d) V diag(f), and scored against every movie, (p V^T) * d, with per-factor shrinkage
+f = s^2 / (s^2 + shrinkage * s_1^2). ``shrinkage`` is relative to the largest squared singular
+value s_1^2 so that one value carries over between data sets of different sizes; with shrinkage
+0, f = 1 and the score is the plain PureSVD projection r V V^T. A large shrinkage makes f close to
+s^2 / (shrinkage * s_1^2): a low-rank ridge, the item-item co-occurrence X^T X seen through k
+factors, which ranks better here than the plain projection.
 """
 
 from __future__ import annotations
@@ -32,7 +41,9 @@ class CollaborativeModel:
     user_factors: np.ndarray  # users x k: U * s
     user_means: np.ndarray  # users: the mean subtracted per user ("centered"), else zeros
     variant: str
-    shrinkage: float = 0.0
+    shrinkage: float = 0.0  # relative to the largest squared singular value
+    item_scale: np.ndarray | None = None  # movies: d, the column normalisation (None: all 1)
+    shrinkage_decay: float = 0.0  # the shrinkage of an n-movie profile is shrinkage * n^-decay
 
     @property
     def k(self) -> int:
@@ -40,14 +51,29 @@ class CollaborativeModel:
 
     @property
     def fold_in_weights(self) -> np.ndarray:
-        """f per factor: how much of each factor a folded-in profile keeps."""
+        """f per factor: how much of each factor a folded-in one-movie profile keeps."""
+        return self.fold_in_weights_for(1)
+
+    def fold_in_weights_for(self, n_movies: int) -> np.ndarray:
+        """f per factor for a profile of ``n_movies``.
+
+        A longer profile is more evidence, so it is shrunk less: shrinkage * n^-decay. The
+        evaluation measured the best shrinkage falling from 1 (one movie) to 0.1 (ten movies).
+        """
         squared = self.singular_values.astype(np.float64) ** 2
-        return (squared / (squared + self.shrinkage)).astype(np.float32)
+        if self.shrinkage <= 0 or len(squared) == 0:
+            return np.ones_like(squared, dtype=np.float32)
+        shrinkage = self.shrinkage * max(n_movies, 1) ** -self.shrinkage_decay
+        return (squared / (squared + shrinkage * squared.max())).astype(np.float32)
+
+    def _unscale(self, scores: np.ndarray) -> np.ndarray:
+        """Undo the column normalisation on scores of every movie (last axis)."""
+        return scores if self.item_scale is None else scores * self.item_scale
 
     def predict(self, user_codes: np.ndarray) -> np.ndarray:
         """Predicted ratings of the given users for every movie (len(users) x movies)."""
         users = np.atleast_1d(user_codes)
-        scores = self.user_factors[users] @ self.item_factors.T
+        scores = self._unscale(self.user_factors[users] @ self.item_factors.T)
         return scores + self.user_means[users, None]
 
     def general_scores(self) -> np.ndarray:
@@ -57,19 +83,23 @@ class CollaborativeModel:
         """
         mean_user = self.user_factors.mean(axis=0, dtype=np.float64)
         mean_offset = float(self.user_means.mean()) if len(self.user_means) else 0.0
-        return (self.item_factors @ mean_user.astype(np.float32)) + np.float32(mean_offset)
+        general = self._unscale(self.item_factors @ mean_user.astype(np.float32))
+        return general + np.float32(mean_offset)
 
     def fold_in(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
         """The factor vector of a new user who gave ``values`` to ``movie_codes``."""
+        codes = np.asarray(movie_codes)
         values = np.asarray(values, dtype=np.float32)
         if self.variant == "centered" and len(values) > 1:
             values = values - values.mean()
-        projected = values @ self.item_factors[np.asarray(movie_codes)]
-        return projected * self.fold_in_weights
+        if self.item_scale is not None:
+            values = values / self.item_scale[codes]
+        projected = values @ self.item_factors[codes]
+        return projected * self.fold_in_weights_for(len(codes))
 
     def personal_scores(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Fold-in scores of every movie for a new user's profile (O(movies * k))."""
-        return self.item_factors @ self.fold_in(movie_codes, values)
+        return self._unscale(self.item_factors @ self.fold_in(movie_codes, values))
 
 
 def prepare_matrix(ratings: sp.csr_matrix, variant: str) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -93,18 +123,23 @@ def fit_svd(
     seed: int = 0,
     shrinkage: float = 0.0,
     n_iter: int = 4,
+    item_norm_exponent: float = 0.0,
 ) -> CollaborativeModel:
     """Truncated SVD (randomized, seeded) of the rating matrix, keeping k factors.
 
     k is lowered to min(users, movies) - 1 when the data has fewer; the caller reports that.
+    ``item_norm_exponent`` is alpha of the column normalisation (module docstring).
     """
-    from sklearn.utils.extmath import randomized_svd  # imported here: serving never needs it
+    from recommender.svd import randomized_svd  # imported here: serving never needs it
 
     matrix, means = prepare_matrix(ratings, variant)
+    scale = column_scale(ratings, item_norm_exponent)
+    if scale is not None:
+        matrix = (matrix @ sp.diags(1.0 / scale)).tocsr()
     k = effective_factors(k, ratings.shape)
-    u, s, vt = randomized_svd(
-        matrix.astype(np.float32), n_components=k, n_iter=n_iter, random_state=seed
-    )
+    # Seeded randomized SVD, float32, sparse products in threads (recommender/svd.py; the
+    # choice over ARPACK and over scikit-learn's randomized_svd is measured in docs/scale.md).
+    u, s, vt = randomized_svd(matrix, k, n_iter=n_iter, seed=seed)
     return CollaborativeModel(
         item_factors=np.ascontiguousarray(vt.T, dtype=np.float32),
         singular_values=s.astype(np.float32),
@@ -112,7 +147,16 @@ def fit_svd(
         user_means=means,
         variant=variant,
         shrinkage=float(shrinkage),
+        item_scale=scale,
     )
+
+
+def column_scale(ratings: sp.csr_matrix, exponent: float) -> np.ndarray | None:
+    """d_j = max(1, ratings of movie j)^exponent (float32), or None when exponent is 0."""
+    if exponent == 0:
+        return None
+    counts = np.maximum(np.bincount(ratings.indices, minlength=ratings.shape[1]), 1)
+    return (counts.astype(np.float64) ** exponent).astype(np.float32)
 
 
 def effective_factors(k: int, shape: tuple[int, int]) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +33,18 @@ RESULT_COLUMNS = ["movieId", "title", "genres", "year", "score", *PART_COLUMNS, 
 
 def normalize_text(text: str) -> str:
     """Lower case without accents, for search: "Amélie" and "AMELIE" both become "amelie"."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    text = str(text)
+    if text.isascii():  # most titles: NFKD changes nothing and nothing is combining
+        return " ".join(text.casefold().split())
+    decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(stripped.casefold().split())
 
 
 def _article_first(title: str) -> str:
     """ "matrix, the (1999)" -> "the matrix (1999)", so a search for "the matrix" finds it."""
+    if ", " not in title:  # every marker has one; most titles do not
+        return title
     for article in ("the", "a", "an", "les", "la", "le", "il", "el", "die", "der", "das"):
         marker = f", {article} ("
         if marker in title:
@@ -54,6 +61,35 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if high <= low:
         return np.zeros_like(values, dtype=np.float32)
     return ((values - low) / (high - low)).astype(np.float32)
+
+
+def _one_blas_thread() -> None:
+    try:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _optional_array(arrays: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
+    """An array older bundles (or other engines) may not have; None when absent."""
+    return np.asarray(arrays[name], dtype=np.float32) if name in arrays else None
+
+
+def blend(parts: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """The hybrid score: the weighted sum of the 0-1 scaled parts (content, general, personal)."""
+    return sum(float(w) * part for w, part in zip(weights, parts, strict=True))
+
+
+@dataclass
+class ScoredProfile:
+    """A profile's scores over every movie, before the blend (see ``Recommender.score_parts``)."""
+
+    codes: np.ndarray  # the profile's movie codes
+    weights: np.ndarray  # how much each profile movie counts (from its rating)
+    genre_lists: list[list[str]]  # the genres of each profile movie
+    allowed: np.ndarray  # movies that may be recommended (filters passed, not in the profile)
+    parts: list[np.ndarray]  # content, general CF, personal CF: each 0-1 over ``allowed``
 
 
 class Recommender:
@@ -82,6 +118,8 @@ class Recommender:
             user_means=arrays["user_means"],
             variant=params["variant"],
             shrinkage=float(params["shrinkage"]),
+            item_scale=_optional_array(arrays, "item_scale"),
+            shrinkage_decay=float(params.get("shrinkage_decay", 0.0)),
         )
         self.popularity = Popularity(
             n_ratings=self.movies["n_ratings"].to_numpy(),
@@ -95,15 +133,36 @@ class Recommender:
             (arrays["seen_ratings"], arrays["seen_movies"], arrays["seen_indptr"]),
             shape=(len(self.user_ids), len(self.movies)),
         )
-        titles = self.movies["title"].map(normalize_text)
-        self._search_keys = titles.str.cat(titles.map(_article_first), sep=" | ")
         self.default_weights: dict[str, float] = {
             name: float(params[name]) for name in WEIGHT_NAMES
         }
 
+    @cached_property
+    def _search_keys(self) -> pd.Series:
+        """Normalised titles, built on the first search: a Recommender that never searches
+        (the evaluation, a benchmark) does not pay for 87,585 titles at MovieLens-32M."""
+        titles = self.movies["title"].map(normalize_text)
+        return titles.str.cat(titles.map(_article_first), sep=" | ")
+
+    @cached_property
+    def _table_columns(self) -> dict[str, Any]:
+        """The movie columns of result tables, as arrays: indexing these costs microseconds
+        where ``movies.iloc[top][columns]`` costs milliseconds per request."""
+        return {name: self.movies[name].array for name in ("movieId", "title", "genres", "year")}
+
+    @cached_property
+    def _titles(self) -> np.ndarray:
+        return self.movies["title"].to_numpy()
+
     @classmethod
     def load(cls, artifacts_dir: str | Path = "artifacts", verify: bool = True) -> Recommender:
-        """Load the current bundle in ``artifacts_dir``; raises ``BundleError`` if unusable."""
+        """Load the current bundle in ``artifacts_dir``; raises ``BundleError`` if unusable.
+
+        This is how a serving process starts, so it also holds BLAS to one thread: a request
+        is a few matrix-vector products, on which BLAS threads mostly wait for each other (on a
+        busy 2-core machine they made recommend() three times slower; docs/scale.md).
+        """
+        _one_blas_thread()
         return cls(load_bundle(artifacts_dir, verify=verify))
 
     # --- ids and profiles ------------------------------------------------------------------
@@ -162,24 +221,43 @@ class Recommender:
         of ``include_genres``, none of ``exclude_genres`` and a year within ``years``. Profile
         movies are never returned. An empty profile gives the cold-start list.
         """
-        codes, weights = self._profile(profile)
         allowed = self._filter_mask(include_genres, exclude_genres, years)
-        if len(codes) == 0:
+        scored = self.score_parts(profile, allowed, profile_genres)
+        if len(scored.codes) == 0:
             return self._cold_start(n, allowed)
-        allowed[codes] = False
         chosen = self._weights(content_weight, general_cf_weight, personal_weight)
+        score = blend(scored.parts, chosen)
+        top = self._top(score, scored.allowed, n)
+        result = self._table(top, score, scored.parts)
+        result["reason"] = self._reasons(
+            top, scored.parts, chosen, scored.codes, scored.weights, scored.genre_lists
+        )
+        return result
+
+    def score_parts(
+        self,
+        profile: Profile,
+        allowed: np.ndarray | None = None,
+        profile_genres: Mapping[int, Sequence[str]] | None = None,
+    ) -> ScoredProfile:
+        """The three scores of every movie for a profile, each put on 0-1 over what is allowed.
+
+        ``recommend`` blends these; the evaluation calls this and ``blend`` directly so that it
+        measures exactly what ships while trying several weights on one computation.
+        """
+        codes, weights = self._profile(profile)
+        allowed = np.ones(len(self.movies), bool) if allowed is None else allowed.copy()
+        allowed[codes] = False
         genre_lists = self._profile_genre_lists(codes, profile_genres)
-        parts = (
+        if len(codes) == 0:
+            return ScoredProfile(codes, weights, genre_lists, allowed, [])
+        raw = (
             self.content.scores(self.content.profile_vector(genre_lists, weights)),
             self._general,
             self.cf.personal_scores(codes, weights),
         )
-        scaled = [rescale(part, allowed) for part in parts]
-        score = sum(w * part for w, part in zip(chosen, scaled, strict=True))
-        top = self._top(score, allowed, n)
-        result = self._table(top, score, scaled)
-        result["reason"] = self._reasons(top, scaled, chosen, codes, weights, genre_lists)
-        return result
+        parts = [rescale(part, allowed) for part in raw]
+        return ScoredProfile(codes, weights, genre_lists, allowed, parts)
 
     def popular(self, n: int = 15, seed: int | None = None) -> pd.DataFrame:
         """The cold-start list: a reproducible sample of top weighted-rating movies.
@@ -282,11 +360,12 @@ class Recommender:
         return candidates[order][: max(n, 0)]
 
     def _table(self, top: np.ndarray, score: np.ndarray, parts: list[np.ndarray]) -> pd.DataFrame:
-        table = self.movies.iloc[top][["movieId", "title", "genres", "year"]].reset_index(drop=True)
-        table["score"] = score[top].astype(np.float32)
+        # One DataFrame from arrays: adding columns one by one costs a millisecond each.
+        columns = {name: array[top] for name, array in self._table_columns.items()}
+        columns["score"] = score[top].astype(np.float32)
         for column, part in zip(PART_COLUMNS, parts, strict=False):
-            table[column] = part[top]
-        return table
+            columns[column] = part[top]
+        return pd.DataFrame(columns)
 
     def _cold_start(self, n: int, allowed: np.ndarray, seed: int | None = None) -> pd.DataFrame:
         seed = int(self.params["seed"]) if seed is None else seed
@@ -332,11 +411,14 @@ class Recommender:
     def _personal_reason(self, code: int, liked: np.ndarray, weights: np.ndarray) -> str:
         """ "people who liked X liked it", X the liked movie closest in the factor space."""
         factors = self.cf.item_factors
-        closeness = (factors[liked] * self.cf.fold_in_weights) @ factors[code] * weights
+        if self.cf.item_scale is not None:  # the fold-in divides each rating by the movie's d
+            weights = weights / self.cf.item_scale[liked]
+        shrunk = factors[liked] * self.cf.fold_in_weights_for(len(liked))
+        closeness = shrunk @ factors[code] * weights
         return f"people who liked {self._title(liked[int(np.argmax(closeness))])} liked it"
 
     def _title(self, code: int) -> str:
-        return str(self.movies["title"].iat[int(code)])
+        return str(self._titles[int(code)])
 
     # --- for the app (additive) ------------------------------------------------------------------
 

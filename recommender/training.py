@@ -5,8 +5,9 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -15,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender.bundle import save_bundle, sha256_of
+from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
 from recommender.content import ContentModel, fit_content
-from recommender.data import Dataset, load_dataset
+from recommender.data import Dataset, find_input_files, load_dataset
 from recommender.popularity import Popularity, fit_popularity
 
 Progress = Callable[[str], None]
@@ -26,18 +27,24 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Parameters of a training run; stored in the bundle manifest."""
+    """Parameters of a training run; stored in the bundle manifest.
 
-    factors: int = 64
-    variant: str = "pure"
-    shrinkage: float = 0.0
+    The defaults were chosen by ``python -m recommender.evaluate --tune`` on validation users
+    of ml-latest-small (train users only; docs/evaluation.md has the figures).
+    """
+
+    factors: int = 160  # the best k that keeps the bundle under 10 MB
+    variant: str = "pure"  # zero-filled SVD: "centered" ranks at half the NDCG
+    shrinkage: float = 1.0  # fold-in f = s^2 / (s^2 + 1.0 s_1^2 / n): a low-rank ridge
     seed: int = 0
-    popularity_quantile: float = 0.9
+    popularity_quantile: float = 0.98  # m of the weighted rating (0.99: < 100 movies qualify)
     popular_pool: int = 100
-    content_weight: float = 0.1
-    general_cf_weight: float = 0.1
-    personal_weight: float = 0.8
-    neutral_rating: float = 2.5
+    content_weight: float = 0.2  # the most content within validation noise of the best blend
+    general_cf_weight: float = 0.05  # measured: it helps one-movie profiles, hurts longer ones
+    personal_weight: float = 0.75
+    neutral_rating: float = 3.0  # a profile rating r counts (r - 3) / 2: a 2 pulls away
+    item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
+    shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
 
 
 @dataclass
@@ -76,15 +83,29 @@ def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress
         popularity = fit_popularity(data.ratings, config.popularity_quantile)
     with _stage("content", timings, progress):
         content = fit_content(data.movies["genres"].tolist())
-    k = effective_factors(config.factors, data.ratings.shape)
-    if k < config.factors:
-        data.notes.append(
-            f"--factors {config.factors} is more than this data supports "
-            f"({data.ratings.shape[0]} users, {data.ratings.shape[1]} movies): using {k}"
-        )
+    k = choose_factors(config.factors, data.ratings.shape, data.notes)
     with _stage(f"SVD (k={k}, {config.variant})", timings, progress):
-        cf = fit_svd(data.ratings, k, config.variant, config.seed, config.shrinkage)
+        cf = fit_svd(
+            data.ratings,
+            k,
+            config.variant,
+            config.seed,
+            config.shrinkage,
+            item_norm_exponent=config.item_norm_exponent,
+        )
+        cf = replace(cf, shrinkage_decay=config.shrinkage_decay)  # used only by the fold-in
     return Model(data, popularity, content, cf)
+
+
+def choose_factors(factors: int, shape: tuple[int, int], notes: list[str]) -> int:
+    """The factors the data supports; a note says so when that is fewer than asked."""
+    k = effective_factors(factors, shape)
+    if k < factors:
+        notes.append(
+            f"--factors {factors} is more than this data supports "
+            f"({shape[0]} users, {shape[1]} movies): using {k}"
+        )
+    return k
 
 
 def train(
@@ -96,11 +117,15 @@ def train(
     """Load, validate and fit; write a bundle atomically. Raises DataError on bad input."""
     config = config or TrainingConfig()
     timings: dict[str, float] = {}
-    with _stage("load", timings, progress):
-        data = load_dataset(data_dir)
-    model = fit(data, config, timings, progress)
-    with _stage("save", timings, progress):
-        folder = write_model(model, config, artifacts_dir, timings)
+    # The manifest's sha256 of the inputs (an 877 MB ratings.csv at MovieLens-32M: seconds) is
+    # computed in a thread while the data loads and the models fit, not after them.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        inputs = background.submit(input_fingerprints, find_input_files(Path(data_dir)))
+        with _stage("load", timings, progress):
+            data = load_dataset(data_dir)
+        model = fit(data, config, timings, progress)
+        with _stage("save", timings, progress):
+            folder = write_model(model, config, artifacts_dir, timings, inputs=inputs.result())
     size = sum(path.stat().st_size for path in folder.iterdir())
     return TrainingSummary(folder, counts_of(model), size, timings, data.notes)
 
@@ -133,7 +158,7 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
     return {
         "user_ids": model.data.user_ids.astype(np.int64),
         "seen_indptr": seen.indptr.astype(np.int64),
-        "seen_movies": seen.indices.astype(np.int32),
+        "seen_movies": seen.indices.astype(np.int32, copy=False),
         "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
         "content_data": content.data.astype(np.float32),
         "content_indices": content.indices.astype(np.int32),
@@ -144,24 +169,43 @@ def model_arrays(model: Model) -> dict[str, np.ndarray]:
         "user_factors": model.cf.user_factors,
         "user_means": model.cf.user_means.astype(np.float32),
         "general_cf": model.cf.general_scores().astype(np.float32),
+        "item_scale": _item_scale(model.cf),
     }
 
 
+def _item_scale(cf: CollaborativeModel) -> np.ndarray:
+    """The column normalisation d of the SVD (all 1 without normalisation), float32."""
+    if cf.item_scale is None:
+        return np.ones(cf.item_factors.shape[0], dtype=np.float32)
+    return np.asarray(cf.item_scale, dtype=np.float32)
+
+
 def write_model(
-    model: Model, config: TrainingConfig, artifacts_dir: str | Path, timings: dict[str, float]
+    model: Model,
+    config: TrainingConfig,
+    artifacts_dir: str | Path,
+    timings: dict[str, float],
+    manifest_extra: dict[str, Any] | None = None,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Write the bundle for a fitted model (atomically) and return its directory."""
+    """Write the bundle for a fitted model (atomically) and return its directory.
+
+    ``manifest_extra`` adds or replaces manifest sections (the Spark engine records its engine,
+    Spark version and master there). ``inputs`` are the input fingerprints when they were
+    computed already (``train`` hashes them while it fits).
+    """
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "engine": "local",
         "libraries": library_versions(),
         "parameters": {**asdict(config), "factors": model.cf.k},
-        "inputs": input_fingerprints(model.data.input_files),
+        "inputs": inputs if inputs is not None else input_fingerprints(model.data.input_files),
         "counts": counts_of(model),
         "genres": model.content.genres,
         "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
         "notes": model.data.notes,
         "timings_seconds": timings,
+        **(manifest_extra or {}),
     }
     return save_bundle(artifacts_dir, movie_table(model), model_arrays(model), manifest)
 
@@ -176,3 +220,21 @@ def input_fingerprints(paths: list[Path]) -> list[dict[str, Any]]:
         {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
         for path in paths
     ]
+
+
+def in_memory_bundle(model: Model, config: TrainingConfig) -> Bundle:
+    """The bundle ``write_model`` would write, kept in memory (``path`` is None).
+
+    The evaluation builds its ``Recommender`` from this, so what it measures is what ships; the
+    manifest holds the sections the ``Recommender`` reads, as ``write_model`` writes them.
+    """
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "engine": "local (in memory)",
+        "parameters": {**asdict(config), "factors": model.cf.k},
+        "counts": counts_of(model),
+        "genres": model.content.genres,
+        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        "notes": list(model.data.notes),
+    }
+    return Bundle(None, manifest, movie_table(model), model_arrays(model))  # type: ignore[arg-type]

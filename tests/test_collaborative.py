@@ -1,5 +1,7 @@
 """SVD factors: predictions on demand, the general CF score and fold-in."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -48,7 +50,8 @@ def test_shrinkage_keeps_strong_factors_and_damps_weak_ones():
     model = fit_svd(sp.csr_matrix(_planted()), k=3, seed=0, shrinkage=100.0)
     weights = model.fold_in_weights
     s2 = model.singular_values.astype(float) ** 2
-    np.testing.assert_allclose(weights, s2 / (s2 + 100.0), rtol=1e-6)
+    # shrinkage is relative to the largest squared singular value
+    np.testing.assert_allclose(weights, s2 / (s2 + 100.0 * s2.max()), rtol=1e-6)
     assert weights[0] > weights[-1]
 
 
@@ -57,3 +60,23 @@ def test_factors_are_capped_by_the_data_shape():
     assert effective_factors(10, (100, 100)) == 10
     with pytest.raises(ValueError):
         effective_factors(0, (10, 10))
+
+
+def test_longer_profiles_are_shrunk_less():
+    model = fit_svd(sp.csr_matrix(_planted()), k=3, seed=0, shrinkage=1.0)
+    decaying = dataclasses.replace(model, shrinkage_decay=1.0)
+    s2 = model.singular_values.astype(float) ** 2
+    expected = s2 / (s2 + 1.0 * s2.max() / 4)  # four movies: shrinkage / 4
+    np.testing.assert_allclose(decaying.fold_in_weights_for(4), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.fold_in_weights_for(4), model.fold_in_weights, rtol=1e-6)
+
+
+def test_column_normalisation_is_undone_when_scoring():
+    dense = _planted()
+    dense[:20, :10] = 0.0  # the first 10 movies have 40 ratings, the others 60
+    ratings = sp.csr_matrix(dense)
+    scaled = fit_svd(ratings, k=39, seed=0, item_norm_exponent=0.5, n_iter=8)
+    counts = np.diff(ratings.tocsc().indptr)
+    np.testing.assert_allclose(scaled.item_scale, counts**0.5, rtol=1e-6)
+    # with (almost) every factor kept, the predictions are the ratings it was given
+    np.testing.assert_allclose(scaled.predict(np.arange(60)), dense, atol=0.05)

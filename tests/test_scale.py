@@ -1,0 +1,149 @@
+"""Scale properties, measured in bytes, not seconds (issue 6; docs/scale.md).
+
+- The bundle grows as (users + movies) * k plus a few bytes per rating: never users * movies.
+- Loading memory-maps what can be mapped, and a request allocates nothing proportional to the
+  number of users (recommend() is O(movies * k)).
+
+The data sets come from benchmarks/generate_movielens.py, small enough to train in a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tracemalloc
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from recommender import Recommender, TrainingConfig, train
+from recommender.bundle import MANIFEST, MOVIES_TABLE, bundle_dir
+from tests.conftest import REPO
+
+K = 8  # factors: small, so that k is not confused with any other dimension below
+NPY_HEADER = 128  # bytes of a .npy header for these shapes (numpy pads it to 64-byte blocks)
+
+# Bytes the bundle spends per unit of each dimension (docs/scale.md has the table).
+PER_FACTOR_ROW = 4  # float32: user_factors is users x k, item_factors is movies x k
+PER_USER = 8 + 8 + 4  # user_ids (int64), seen_indptr (int64), user_means (float32)
+PER_MOVIE = 8 + 4 + 4  # content_indptr (int64), general_cf and item_scale (float32)
+PER_RATING = 4 + 2  # seen_movies (int32), seen_ratings (float16)
+PER_GENRE_ENTRY = 4 + 4  # content_data (float32), content_indices (int32)
+
+
+def _load_generator() -> ModuleType:
+    path = REPO / "benchmarks" / "generate_movielens.py"
+    spec = importlib.util.spec_from_file_location("generate_movielens", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _load_generator()
+
+
+def _trained(folder: Path, users: int, movies: int, ratings: int, factors: int = K) -> Path:
+    """Generate a data set of this shape, train on it and return the artifacts folder."""
+    generator.generate(folder / "data", users, movies, ratings, seed=1)
+    train(folder / "data", folder / "artifacts", TrainingConfig(factors=factors))
+    return folder / "artifacts"
+
+
+def expected_array_bytes(manifest: dict, genre_entries: int) -> int:
+    """The formula: what the bundle's arrays take for the counts in its manifest."""
+    counts = manifest["counts"]
+    users, movies, k = counts["users"], counts["movies"], counts["factors"]
+    return (
+        PER_FACTOR_ROW * (users + movies) * k
+        + 4 * k  # singular values
+        + PER_USER * users
+        + 8  # the extra entry of seen_indptr
+        + PER_MOVIE * movies
+        + 8  # the extra entry of content_indptr
+        + PER_RATING * counts["ratings"]
+        + PER_GENRE_ENTRY * genre_entries
+        + 4 * counts["genres"]  # genre_idf
+    )
+
+
+SHAPES = [  # users x movies grows 16 times over these; (users + movies) * k does not
+    (200, 300, 6_000),
+    (800, 300, 24_000),
+    (200, 1_200, 6_000),
+    (800, 1_200, 24_000),
+]
+
+
+@pytest.mark.parametrize(("users", "movies", "ratings"), SHAPES)
+def test_bundle_bytes_follow_the_formula(tmp_path, users, movies, ratings):
+    folder = bundle_dir(_trained(tmp_path, users, movies, ratings))
+    rec = Recommender.load(folder)
+    arrays = {path.name: path.stat().st_size for path in folder.glob("*.npy")}
+    genre_entries = int(rec.content.matrix.nnz)
+    expected = expected_array_bytes(rec.manifest, genre_entries)
+    headers = NPY_HEADER * len(arrays)
+    assert sum(arrays.values()) == pytest.approx(expected + headers, abs=64 * len(arrays))
+    # The movie table and the manifest: a few dozen bytes per movie, nothing per user.
+    rest = (folder / MOVIES_TABLE).stat().st_size + (folder / MANIFEST).stat().st_size
+    assert rest < 200 * movies + 64_000
+    dense = 4 * users * movies  # what one float32 users x movies matrix would take
+    assert sum(arrays.values()) < dense / 3
+
+
+def test_doubling_users_adds_their_factors_and_ratings_only(tmp_path):
+    small = bundle_dir(_trained(tmp_path / "a", 400, 500, 12_000))
+    large = bundle_dir(_trained(tmp_path / "b", 800, 500, 24_000))
+    sizes = [sum(p.stat().st_size for p in b.glob("*.npy")) for b in (small, large)]
+    counts = [Recommender.load(b, verify=False).manifest["counts"] for b in (small, large)]
+    added_users = counts[1]["users"] - counts[0]["users"]
+    added_ratings = counts[1]["ratings"] - counts[0]["ratings"]
+    expected = (PER_FACTOR_ROW * K + PER_USER) * added_users + PER_RATING * added_ratings
+    assert sizes[1] - sizes[0] == expected  # same movies, same genres: nothing else changes
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether the array's memory belongs to a memory-mapped file (through its .base chain)."""
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = array.base if isinstance(array.base, np.ndarray) else None
+    return False
+
+
+def test_users_sized_arrays_are_memory_mapped_not_copied(tmp_path):
+    rec = Recommender.load(_trained(tmp_path, 400, 300, 12_000))
+    assert _mapped(rec.cf.user_factors)
+    assert _mapped(rec.cf.item_factors)
+    assert _mapped(rec.user_ids)
+    assert _mapped(rec._seen.indices) and _mapped(rec._seen.data)  # no copy of the ratings
+
+
+def _peak_bytes(call) -> int:
+    """The most memory Python and numpy held at once during ``call()`` (tracemalloc)."""
+    call()  # warm caches (e.g. lazily built columns) so that only the request is measured
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_request_allocates_nothing_users_sized(tmp_path):
+    few = Recommender.load(_trained(tmp_path / "few", 200, 300, 6_000), verify=False)
+    many = Recommender.load(_trained(tmp_path / "many", 8_000, 300, 240_000), verify=False)
+    profile = {int(i): 4.5 for i in few.movie_ids[:10]}
+    user = int(few.user_ids[0])
+    for request in (
+        lambda rec: rec.recommend(profile, n=20),
+        lambda rec: rec.recommend(list(profile)[:1], n=20),
+        lambda rec: rec.for_user(user, n=20),
+    ):
+        small, large = _peak_bytes(partial(request, few)), _peak_bytes(partial(request, many))
+        # 40 times the users, the same movies: the request's memory must not follow the users
+        assert large < 1.25 * small + 16_000, (small, large)
+        assert large < 8 * len(many.user_ids)  # less than one float64 per user
