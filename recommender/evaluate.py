@@ -449,7 +449,7 @@ def rating_errors(recommender: Recommender, split: Split) -> pd.DataFrame:
     predictions = {
         "global mean": np.full(len(actual), mean),
         "bias baseline": bias_baseline(split.train.ratings)(rows, cols),
-        "CF predict (for_user's score)": _cf_predictions(recommender, rows, cols),
+        "CF predicted rating (cf.predict)": _cf_predictions(recommender, rows, cols),
     }
     return pd.DataFrame(
         [
@@ -615,10 +615,10 @@ def paired_differences(
 
 
 def _for_user_scorer(recommender: Recommender) -> Scorer:
-    """What ``Recommender.for_user`` ranks by: the user's CF predicted ratings."""
+    """What ``Recommender.for_user`` ranks by (``Recommender.user_scores``)."""
 
     def score(case: Case, scored: ScoredProfile) -> np.ndarray:
-        return recommender.cf.predict(np.array([recommender._user_code(case.user_id)]))[0]
+        return recommender.user_scores(case.user_id)
 
     return score
 

@@ -1,0 +1,333 @@
+"""How fast the Streamlit app is for a visitor, from a trained bundle.
+
+    python benchmarks/app_latency.py --artifacts-dir artifacts [--repeats 5] [--changes 20]
+
+Measures, and prints as a table (medians, with min and max) and writes as JSON:
+
+1. first page, server time: a fresh session with empty caches (load the bundle, render the
+   cold-start page), timed around ``AppTest.run()`` in this process;
+2. page interactive in a browser: start ``streamlit run main.py``, open the page in headless
+   chromium and wait until "Popular picks" and the search box are shown; timed from process
+   start and from navigation (skipped with ``--no-browser`` or when chromium is missing);
+3. re-render after a profile change, server time: with the model loaded, add or remove a
+   movie through the page's own buttons and time the rerun that recomputes the
+   recommendations (AppTest's own overhead is included, so this errs on the slow side);
+4. for reference, ``Recommender.recommend`` alone for the same profiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from recommender import BundleError, Recommender  # noqa: E402
+
+MAIN = REPO / "main.py"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Well-known titles of ml-latest-small; others are taken from the search when absent.
+PROFILE_QUERIES = [
+    "toy story", "matrix", "finding nemo", "alien", "heat", "amelie", "godfather", "fargo",
+    "pulp fiction", "shrek", "titanic", "jurassic park", "star wars", "casablanca", "up",
+]  # fmt: skip
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """Median, min and max in milliseconds, and how many runs."""
+    ms = [v * 1000 for v in values]
+    return {
+        "median_ms": round(statistics.median(ms), 1),
+        "min_ms": round(min(ms), 1),
+        "max_ms": round(max(ms), 1),
+        "runs": len(ms),
+    }
+
+
+def keep_compiled_script() -> None:
+    """Make AppTest reuse the compiled script between runs, as a running server does.
+
+    AppTest builds a new ScriptCache on every run, so each run would re-parse and compile
+    main.py (~50-200 ms here), which `streamlit run` does once per process.
+    """
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test
+
+    shared = ScriptCache()
+    app_test.ScriptCache = lambda: shared
+
+
+SCRIPT_RUNS: list[float] = []
+
+
+def time_script_runs() -> None:
+    """Record how long each run of main.py takes inside Streamlit's script runner.
+
+    This is the server's own work for a rerun (callbacks, the script, the model calls),
+    without AppTest's bookkeeping around it.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.exec_func_with_error_handling
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            SCRIPT_RUNS.append(time.perf_counter() - start)
+
+    script_runner.exec_func_with_error_handling = timed
+
+
+def first_page_server(artifacts: Path, repeats: int) -> list[float]:
+    """Seconds for a new session's first run with empty caches (bundle load included)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    times = []
+    for _ in range(repeats):
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(MAIN), default_timeout=60)
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(f"the app failed: {at.exception[0].value}")
+    return times
+
+
+def profile_changes(artifacts: Path, changes: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds per rerun after adding or removing a movie: AppTest round trip, the script
+    run inside it, and recommend() alone."""
+    from streamlit.testing.v1 import AppTest
+
+    rec = Recommender.load(artifacts)
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.run()
+    rerun, script, direct = [], [], []
+    added: list[int] = []
+    queries = iter(PROFILE_QUERIES * (changes // len(PROFILE_QUERIES) + 1))
+    while len(rerun) < changes:
+        removing = len(added) >= 5  # alternate: grow to 5 movies, then shrink
+        if removing:
+            button = at.button(key=f"remove_{added.pop(0)}")
+        else:
+            at.text_input(key="search_text").input(next(queries)).run()
+            if not at.selectbox:
+                continue  # no match in this catalogue
+            added.append(int(at.selectbox(key="search_choice").value))
+            button = at.button(key="add_movie")
+        button.click()
+        SCRIPT_RUNS.clear()
+        start = time.perf_counter()
+        at.run()
+        rerun.append(time.perf_counter() - start)
+        script.append(sum(SCRIPT_RUNS))
+        if at.exception:
+            raise RuntimeError(f"the app failed: {at.exception[0].value}")
+        profile = dict.fromkeys(added)
+        start = time.perf_counter()
+        rec.recommend(profile, n=20)
+        direct.append(time.perf_counter() - start)
+    return rerun, script, direct
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(script: Path, env: dict[str, str]) -> Iterator[tuple[str, float]]:
+    """`streamlit run script` on a free port: yields (url, perf_counter at process start)."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(script)]
+    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port)]
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, server)
+        yield url, start
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+BASELINE_APP = """import streamlit as st
+st.title("What should I watch next?")
+st.text_input("Find a movie")
+st.subheader("Popular picks")
+"""
+
+
+def browser_interactive(artifacts: Path, repeats: int) -> dict[str, list[float]]:
+    """Seconds from `streamlit run` to health, and to the cold-start page shown in chromium.
+
+    "baseline" times a three-line Streamlit page in the same browser: what the browser and
+    Streamlit's own front end cost on this machine before the app does anything.
+    """
+    from playwright.sync_api import sync_playwright
+
+    result: dict[str, list[float]] = {
+        "health": [],
+        "from_start": [],
+        "from_navigation": [],
+        "next_visitor": [],
+        "baseline": [],
+    }
+    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(artifacts)}
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            for _ in range(repeats):
+                with serve(MAIN, env) as (url, start):
+                    result["health"].append(time.perf_counter() - start)
+                    seconds = open_until_interactive(browser, url)
+                    result["from_start"].append(time.perf_counter() - start)
+                    result["from_navigation"].append(seconds)
+                    # A later visitor: the server, its model and the browser cache are warm.
+                    result["next_visitor"].append(open_until_interactive(browser, url))
+            with tempfile.TemporaryDirectory() as folder:
+                baseline = Path(folder) / "baseline.py"
+                baseline.write_text(BASELINE_APP)
+                with serve(baseline, env) as (url, _):
+                    open_until_interactive(browser, url)  # warm, like "next visitor"
+                    for _ in range(repeats):
+                        result["baseline"].append(open_until_interactive(browser, url))
+        finally:
+            browser.close()
+    return result
+
+
+def open_until_interactive(browser: Any, url: str) -> float:
+    """Seconds from navigation until the cold-start list and the search box are shown."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(url)
+        expect(page.get_by_text("Popular picks", exact=True)).to_be_visible(timeout=60_000)
+        expect(page.get_by_label("Find a movie")).to_be_editable(timeout=60_000)
+        return time.perf_counter() - start
+    finally:
+        page.close()
+
+
+def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} was not healthy within {timeout} s")
+
+
+def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
+    print(f"{'measure':<58} {'median ms':>10} {'min ms':>9} {'max ms':>9} {'runs':>5}")
+    for name, figures in rows:
+        print(
+            f"{name:<58} {figures['median_ms']:>10.1f} {figures['min_ms']:>9.1f} "
+            f"{figures['max_ms']:>9.1f} {figures['runs']:>5}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
+    parser.add_argument("--repeats", type=int, default=5, help="cold starts to time")
+    parser.add_argument("--changes", type=int, default=20, help="profile changes to time")
+    parser.add_argument("--no-browser", action="store_true", help="skip the chromium timing")
+    parser.add_argument(
+        "--output", type=Path, default=REPO / "benchmarks" / "results" / "app_latency.json"
+    )
+    args = parser.parse_args(argv)
+    artifacts = args.artifacts_dir.resolve()
+    try:
+        counts = Recommender.load(artifacts).manifest.get("counts", {})
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    os.environ["MOVIEREC_ARTIFACTS_DIR"] = str(artifacts)
+
+    rows: list[tuple[str, dict[str, float]]] = []
+    rows.append(("first page, server time (cold caches, bundle load)", summary(
+        first_page_server(artifacts, args.repeats))))  # fmt: skip
+    if not args.no_browser and CHROMIUM.is_file():
+        browser = browser_interactive(artifacts, args.repeats)
+        rows.append(
+            ("browser: `streamlit run` start -> /_stcore/health", summary(browser["health"]))
+        )
+        rows.append(("browser: `streamlit run` start -> page interactive", summary(
+            browser["from_start"])))  # fmt: skip
+        rows.append(("browser: first visitor, navigation -> page interactive", summary(
+            browser["from_navigation"])))  # fmt: skip
+        rows.append(("browser: next visitor, navigation -> page interactive", summary(
+            browser["next_visitor"])))  # fmt: skip
+        rows.append(("browser: 3-line Streamlit page, same browser (baseline)", summary(
+            browser["baseline"])))  # fmt: skip
+    keep_compiled_script()
+    time_script_runs()
+    rerun, script, direct = profile_changes(artifacts, args.changes)
+    rows.append(("re-render after a profile change: script run (server)", summary(script)))
+    rows.append(("re-render after a profile change: AppTest round trip", summary(rerun)))
+    rows.append(("  Recommender.recommend alone (n=20), for reference", summary(direct)))
+    print_table(rows)
+
+    report: dict[str, Any] = {
+        "command": " ".join(["python", *sys.argv]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            # Other work on the machine slows every figure; the load says how busy it was.
+            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        },
+        "bundle_counts": counts,
+        "measures": dict(rows),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""Taste profiles as files, and the small pure helpers the Streamlit app renders with.
+
+A profile is what a visitor builds in the app: movies, each with an optional star rating
+(0.5-5, half stars) and the genres the visitor attached to it. It is saved as JSON or CSV and
+loaded back with ``parse_profile``, which checks everything and raises ``ProfileError`` with
+one message a person can act on ("row 3: rating 7 is outside 0.5-5"). Nothing here touches
+Streamlit, so all of it is unit-tested without a browser.
+
+JSON::
+
+    {"format": "movierec-profile", "version": 1,
+     "movies": [{"movieId": 1, "title": "Toy Story (1995)", "rating": 4.5,
+                 "genres": ["Animation", "Comedy"]}]}
+
+CSV (genres separated by ``|``; an empty rating means "liked it, no stars")::
+
+    movieId,title,rating,genres
+    1,Toy Story (1995),4.5,Animation|Comedy
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+FORMAT_NAME = "movierec-profile"
+FORMAT_VERSION = 1
+CSV_COLUMNS = ("movieId", "title", "rating", "genres")
+MIN_RATING, MAX_RATING = 0.5, 5.0
+RATING_CHOICES: tuple[float, ...] = tuple(step / 2 for step in range(1, 11))
+MAX_UPLOAD_BYTES = 1 << 20  # 1 MB: a profile of thousands of movies is still far below this
+MAX_MOVIES = 5_000
+GENRE_SEPARATOR = "|"
+
+MOVIELENS_URL = "https://movielens.org/movies/{}"
+IMDB_URL = "https://www.imdb.com/title/tt{:07d}/"
+TMDB_URL = "https://www.themoviedb.org/movie/{}"
+
+
+class ProfileError(ValueError):
+    """An uploaded profile cannot be used; the message says what is wrong and where."""
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One movie of a taste profile."""
+
+    movie_id: int
+    title: str
+    rating: float | None = None
+    genres: tuple[str, ...] = ()
+
+
+@dataclass
+class LoadedProfile:
+    """The result of reading an upload: the usable entries and notes about what was skipped."""
+
+    entries: list[ProfileEntry]
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- ratings ---------------------------------------------------------------------------------
+
+
+def format_rating(rating: float | None) -> str:
+    """ "★ 4.5" for a rating, "no rating" for None: the words the app shows."""
+    return "no rating" if rating is None else f"★ {rating:g}"
+
+
+def check_rating(value: Any, where: str) -> float | None:
+    """A rating from a file: None when empty, else a half-star step in 0.5-5."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ProfileError(f"{where}: rating {value!r} is not a number")
+    try:
+        rating = float(value)
+    except (TypeError, ValueError):
+        raise ProfileError(f"{where}: rating {value!r} is not a number") from None
+    if math.isnan(rating):
+        return None
+    if not MIN_RATING <= rating <= MAX_RATING:
+        raise ProfileError(f"{where}: rating {rating:g} is outside {MIN_RATING:g}-{MAX_RATING:g}")
+    if rating * 2 != round(rating * 2):
+        raise ProfileError(f"{where}: rating {rating:g} is not a half-star step (0.5, 1, ... 5)")
+    return rating
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def to_json(entries: Iterable[ProfileEntry]) -> str:
+    """The profile as a JSON document that ``parse_profile`` reads back."""
+    movies = [
+        {"movieId": e.movie_id, "title": e.title, "rating": e.rating, "genres": list(e.genres)}
+        for e in entries
+    ]
+    document = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "movies": movies}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(entries: Iterable[ProfileEntry]) -> str:
+    """The profile as CSV (one movie a row) that ``parse_profile`` reads back."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        rating = "" if e.rating is None else f"{e.rating:g}"
+        writer.writerow([e.movie_id, e.title, rating, GENRE_SEPARATOR.join(e.genres)])
+    return buffer.getvalue()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def parse_profile(
+    data: bytes,
+    filename: str,
+    titles: Mapping[int, str],
+    known_genres: Collection[str],
+    default_genres: Callable[[int], Sequence[str]] | None = None,
+) -> LoadedProfile:
+    """Read an uploaded profile (JSON or CSV, chosen by the file name) and check it.
+
+    ``titles`` maps every movieId of the loaded model to its title: the title in the file is
+    only a note for people, the catalogue's title is kept. A movie whose genres the file does
+    not give at all (no genres column or key; an empty one means "none") gets
+    ``default_genres(movieId)``, the movie's own. Movies the catalogue lacks and genres the
+    model does not know are skipped with a warning; a file with no usable movie, or anything
+    malformed, raises ``ProfileError``.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ProfileError(
+            f"{filename} is {len(data):,} bytes; a profile file is at most {MAX_UPLOAD_BYTES:,}"
+        )
+    text = _decode(data, filename)
+    if not text.strip():
+        raise ProfileError(f"{filename} is empty")
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix == "json":
+        rows = _json_rows(text, filename)
+    elif suffix == "csv":
+        rows = _csv_rows(text, filename)
+    else:
+        raise ProfileError(f"{filename}: expected a .json or .csv profile file")
+    return _entries(rows, titles, known_genres, filename, default_genres)
+
+
+def _decode(data: bytes, filename: str) -> str:
+    try:
+        return data.decode("utf-8-sig")  # -sig: spreadsheet programs often add a BOM
+    except UnicodeDecodeError as error:
+        raise ProfileError(
+            f"{filename} is not UTF-8 text (byte {error.start}); save it as UTF-8 and try again"
+        ) from None
+
+
+def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) pairs from a JSON profile."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProfileError(
+            f"{filename} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise ProfileError(
+            f'{filename} is JSON but not a movie profile: it needs "format": "{FORMAT_NAME}" '
+            "(download a profile from this app to see the layout)"
+        )
+    version = document.get("version")
+    if version != FORMAT_VERSION:
+        raise ProfileError(
+            f"{filename} is profile version {version!r}; this app reads version {FORMAT_VERSION}"
+        )
+    movies = document.get("movies")
+    if not isinstance(movies, list):
+        raise ProfileError(f'{filename}: "movies" must be a list of movies')
+    rows = []
+    for number, movie in enumerate(movies, start=1):
+        where = f"movie {number}"
+        if not isinstance(movie, dict):
+            raise ProfileError(f"{filename}, {where}: expected an object with a movieId")
+        rows.append((where, movie))
+    return rows
+
+
+def _csv_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) pairs from a CSV profile; row numbers count the header as row 1."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "movieId" not in columns:
+        found = ", ".join(columns) or "none"
+        raise ProfileError(
+            f"{filename}: column 'movieId' is missing (found: {found}); "
+            f"a profile CSV has the columns {', '.join(CSV_COLUMNS)}"
+        )
+    if "userId" in columns:
+        raise ProfileError(
+            f"{filename} has a userId column: it looks like a ratings file, not a profile; "
+            f"a profile CSV has the columns {', '.join(CSV_COLUMNS)}"
+        )
+    reader.fieldnames = columns
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        if None in row:  # more cells than columns
+            raise ProfileError(f"{filename}, row {number}: more cells than the header has columns")
+        cleaned = {key: (value or "").strip() for key, value in row.items()}
+        if "genres" in cleaned:
+            genres = cleaned["genres"]
+            cleaned["genres"] = [g.strip() for g in genres.split(GENRE_SEPARATOR) if g.strip()]
+        rows.append((f"row {number}", cleaned))
+    return rows
+
+
+def _entries(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    titles: Mapping[int, str],
+    known_genres: Collection[str],
+    filename: str,
+    default_genres: Callable[[int], Sequence[str]] | None,
+) -> LoadedProfile:
+    if not rows:
+        raise ProfileError(f"{filename} lists no movies")
+    if len(rows) > MAX_MOVIES:
+        raise ProfileError(f"{filename} lists {len(rows):,} movies; at most {MAX_MOVIES:,}")
+    entries: dict[int, ProfileEntry] = {}
+    first_seen: dict[int, str] = {}
+    unknown_movies: list[int] = []
+    unknown_genres: set[str] = set()
+    for where, row in rows:
+        movie_id = _movie_id(row.get("movieId"), f"{filename}, {where}")
+        if movie_id in first_seen:
+            raise ProfileError(
+                f"{filename}: movieId {movie_id} appears twice ({first_seen[movie_id]} and {where})"
+            )
+        first_seen[movie_id] = where
+        rating = check_rating(row.get("rating"), f"{filename}, {where}")
+        genres = _genres(row.get("genres"), f"{filename}, {where}")
+        if movie_id not in titles:
+            unknown_movies.append(movie_id)
+            continue
+        if "genres" not in row and default_genres is not None:
+            genres = list(default_genres(movie_id))
+        unknown_genres.update(g for g in genres if g not in known_genres)
+        kept = tuple(g for g in genres if g in known_genres)
+        entries[movie_id] = ProfileEntry(movie_id, str(titles[movie_id]), rating, kept)
+    if not entries:
+        raise ProfileError(
+            f"none of the {len(rows)} movies in {filename} is in this model's catalogue "
+            f"(movieIds {_first_ids(unknown_movies)}); was it saved from another data set?"
+        )
+    warnings = []
+    if unknown_movies:
+        warnings.append(
+            f"skipped {len(unknown_movies)} movie(s) that this model's catalogue does not have "
+            f"(movieIds {_first_ids(unknown_movies)})"
+        )
+    if unknown_genres:
+        warnings.append(f"ignored unknown genre(s): {', '.join(sorted(unknown_genres))}")
+    return LoadedProfile(list(entries.values()), warnings)
+
+
+def _movie_id(value: Any, where: str) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ProfileError(f"{where}: movieId is missing")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ProfileError(f"{where}: movieId {value!r} is not a whole number")
+    try:
+        movie_id = int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ProfileError(f"{where}: movieId {value!r} is not a whole number") from None
+    if movie_id <= 0:
+        raise ProfileError(f"{where}: movieId {movie_id} must be positive")
+    return movie_id
+
+
+def _genres(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):  # JSON written by hand: "Comedy|Drama" is accepted too
+        return [g.strip() for g in value.split(GENRE_SEPARATOR) if g.strip()]
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise ProfileError(f"{where}: genres must be a list of genre names")
+    return [g.strip() for g in value if g.strip()]
+
+
+def _first_ids(ids: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+# --- what the app shows ----------------------------------------------------------------------
+
+
+def recommend_arguments(
+    entries: Iterable[ProfileEntry],
+) -> tuple[dict[int, float | None], dict[int, list[str]]]:
+    """``(profile, profile_genres)`` for ``Recommender.recommend`` from profile entries."""
+    entries = list(entries)
+    profile = {e.movie_id: e.rating for e in entries}
+    return profile, {e.movie_id: list(e.genres) for e in entries}
+
+
+def genre_mix(
+    profile_genres: Iterable[Sequence[str]], recommended_genres: Iterable[str]
+) -> pd.DataFrame:
+    """Share of movies carrying each genre, in the profile and in the recommendations.
+
+    ``profile_genres`` holds one genre list per profile movie; ``recommended_genres`` holds
+    one MovieLens "A|B|C" string per recommendation. Rows are genres (most common in the
+    profile first); each column is the percentage of its movies that have the genre.
+    """
+    profile_lists = [list(g) for g in profile_genres]
+    recommended_lists = [
+        [g for g in str(text).split(GENRE_SEPARATOR) if g and g != "(no genres listed)"]
+        for text in recommended_genres
+    ]
+    shares = [_genre_shares(profile_lists), _genre_shares(recommended_lists)]
+    mine, theirs = shares
+
+    def order(genre: str) -> tuple[float, float, str]:
+        return (-mine.get(genre, 0.0), -theirs.get(genre, 0.0), genre)
+
+    genres = sorted(set(mine) | set(theirs), key=order)
+    return pd.DataFrame(
+        {
+            "Your profile": [mine.get(g, 0.0) for g in genres],
+            "Recommendations": [theirs.get(g, 0.0) for g in genres],
+        },
+        index=pd.Index(genres, name="genre", dtype=object),
+    )
+
+
+def _genre_shares(lists: Sequence[Sequence[str]]) -> dict[str, float]:
+    counts = Counter(g for genres in lists for g in set(genres))
+    return {g: round(100.0 * c / len(lists), 1) for g, c in counts.items()}
+
+
+def movie_links(movies: pd.DataFrame) -> pd.DataFrame:
+    """MovieLens, IMDb and TMDB page addresses for rows with movieId, imdbId, tmdbId.
+
+    A missing id gives an empty cell (missing value) rather than a broken link.
+    """
+    return pd.DataFrame(
+        {
+            "MovieLens": [MOVIELENS_URL.format(int(i)) for i in movies["movieId"]],
+            "IMDb": [_link(IMDB_URL, i) for i in movies["imdbId"]],
+            "TMDB": [_link(TMDB_URL, i) for i in movies["tmdbId"]],
+        },
+        index=movies.index,
+    )
+
+
+def _link(template: str, movie_id: Any) -> str | None:
+    if movie_id is None or pd.isna(movie_id):
+        return None
+    return template.format(int(movie_id))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every Markdown character backslash-escaped, so it shows literally.
+
+    Titles come from data files; in ``st.markdown`` a title like "*batteries not included"
+    would turn italic and "<b>x</b>" would be markup. Escaped, both show as typed.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))

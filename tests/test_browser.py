@@ -1,0 +1,150 @@
+"""End to end in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`.
+
+The test starts the app on a free port with the session's trained bundle, adds two movies
+through the page as a visitor would, waits for the recommendations to appear as text and keeps
+a screenshot in docs/screenshot.png. It never runs `playwright install`: it uses the system
+chromium, and is skipped when that or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = REPO / "docs" / "screenshot.png"
+STARTUP_SECONDS = 60
+# Any of these in the top five shows the profile of two animated films was understood.
+FAMILY_FILMS = re.compile(
+    r"Toy Story 2 \(1999\)|Monsters, Inc\. \(2001\)|Shrek \(2001\)|Incredibles, The \(2004\)"
+    r"|Lion King, The \(1994\)|Ratatouille \(2007\)|Up \(2009\)|Bug's Life, A \(1998\)"
+)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's /usr/bin/chromium")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
+    """Poll Streamlit's health endpoint until it answers "ok" (or the server died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.2)  # polling interval, not a wait for the page
+    raise AssertionError(f"{url} was not healthy within {timeout:.0f} s")
+
+
+@pytest.fixture
+def app_url(trained_artifacts: Path, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run main.py` on a free port with the session's bundle; stopped afterwards."""
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(trained_artifacts)}
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "main.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, server, STARTUP_SECONDS)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def add_movie(page, search: str, title: str) -> None:
+    """Type part of a title, pick the match, press "Add to profile", see it in the profile."""
+    box = page.get_by_label("Find a movie")
+    box.fill(search)
+    box.press("Enter")
+    choice = page.get_by_role("combobox", name="Pick the movie")
+    sync_api.expect(choice).to_have_value(re.compile(re.escape(title)))
+    page.get_by_role("button", name="Add to profile").click()
+    sync_api.expect(page.get_by_test_id("stMarkdownContainer").filter(has_text=title).first)
+
+
+def test_two_movie_profile_in_chromium(app_url: str) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1700})
+            page.set_default_timeout(30_000)
+            sync_api.expect.set_options(timeout=30_000)  # generous: CI machines can be busy
+            page.goto(app_url)
+            expect = sync_api.expect
+            expect(page.get_by_text("Popular picks", exact=True)).to_be_visible()
+
+            add_movie(page, "toy story", "Toy Story (1995)")
+            expect(page.get_by_text("1 movie(s) in your profile")).to_be_visible()
+            add_movie(page, "finding nemo", "Finding Nemo (2003)")
+            expect(page.get_by_text("2 movie(s) in your profile")).to_be_visible()
+
+            expect(page.get_by_text("Recommended for you", exact=True)).to_be_visible()
+            expect(page.get_by_text("movies for your 2-movie profile")).to_be_visible()
+            # The top picks are also written out as text (the table itself is a canvas).
+            picks = page.locator(".st-key-top_picks")
+            expect(picks).to_contain_text("1.")
+            expect(picks).to_contain_text(FAMILY_FILMS)
+            expect(page.get_by_text("Genre mix", exact=True)).to_be_visible()
+            assert not page.get_by_test_id("stException").count()
+
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000
