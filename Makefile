@@ -8,7 +8,7 @@ DATA_DIR ?= $(or $(MOVIEREC_DATA_DIR),data)
 ARTIFACTS_DIR ?= artifacts
 PORT ?= 8501
 
-.PHONY: setup setup-dev run train test lint evaluate benchmark clean
+.PHONY: setup setup-dev system-deps run train test lint clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,21 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-spark.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r requirements-spark.txt
 	touch $@
+
+# Debian packages the tests need: chromium (the browser test) and Java 17+ (the Spark engine).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 setup: $(VENV)/.installed
 
@@ -37,7 +49,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: system-deps lint
 	$(PY) -m pytest
 
 clean:

@@ -2,6 +2,9 @@
 
 python train_and_save_model.py [--data-dir data] [--artifacts-dir artifacts]
                                [--factors 64] [--seed 0] [--download]
+                               [--engine {local,spark}] [--spark-master local[*]]
+
+With --engine spark the data dir may be any URI Spark reads (hdfs://, s3a://, file://).
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from recommender.training import TrainingConfig, TrainingSummary, train
 DEFAULTS = TrainingConfig()
 
 
+def data_location(text: str) -> Path | str:
+    """A local folder as a Path; a URI (hdfs://, s3a://) as given, for the Spark engine."""
+    return text if "://" in text else Path(text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="folder of the CSVs")
+    parser.add_argument(
+        "--data-dir", type=data_location, default=Path("data"), help="folder of the CSVs"
+    )
     parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
     parser.add_argument("--factors", type=int, default=DEFAULTS.factors, help="SVD factors (k)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
@@ -33,6 +43,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"if the data folder has no CSVs, fetch ml-latest-small from {GROUPLENS_URL}",
     )
     parser.add_argument("--download-url", default=GROUPLENS_URL, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="train on this machine (local) or on Apache Spark (needs requirements-spark.txt)",
+    )
+    parser.add_argument(
+        "--spark-master", default="local[*]", help="Spark master URL for --engine spark"
+    )
     return parser.parse_args(argv)
 
 
@@ -53,16 +72,24 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainingConfig(factors=args.factors, seed=args.seed, variant=args.variant)
     start = time.perf_counter()
     try:
-        if args.download and not has_data(args.data_dir):
+        local = isinstance(args.data_dir, Path)  # a URI is for the Spark engine to check
+        if args.download and local and not has_data(args.data_dir):
             print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
             download_movielens(args.data_dir, args.download_url)
-        elif not has_data(args.data_dir):
+        elif local and not has_data(args.data_dir):
             missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
             raise DataError(
                 f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
                 f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
             )
-        summary = train(args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True))
+        if args.engine == "spark":
+            summary = train_on_spark(args, config)
+            if summary is None:
+                return 2
+        else:
+            summary = train(
+                args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True)
+            )
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -71,6 +98,33 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     report(summary, time.perf_counter() - start)
     return 0
+
+
+def train_on_spark(args: argparse.Namespace, config: TrainingConfig) -> TrainingSummary | None:
+    """Train with the Spark engine, imported only now: pyspark is an optional dependency.
+
+    Returns None (after one line on stderr) when Spark is not installed or does not start.
+    """
+    try:
+        from recommender.spark_engine import EngineError, train_spark
+    except ImportError as error:
+        print(
+            f"error: --engine spark needs pyspark ({error}); "
+            "install it with: pip install -r requirements-spark.txt (and Java 17+)",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        return train_spark(
+            args.data_dir,
+            args.artifacts_dir,
+            config,
+            lambda m: print(m, flush=True),
+            master=args.spark_master,
+        )
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":
