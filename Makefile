@@ -8,7 +8,7 @@ DATA_DIR ?= $(or $(MOVIEREC_DATA_DIR),data)
 ARTIFACTS_DIR ?= artifacts
 PORT ?= 8501
 
-.PHONY: setup setup-dev system-deps run train test lint clean
+.PHONY: setup setup-dev system-deps run train test lint evaluate benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ lint: $(VENV)/.installed-dev
 
 test: system-deps lint
 	$(PY) -m pytest
+
+# The offline evaluation (README "Evaluation"); writes its figures into the bundle's manifest.
+evaluate: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
+	$(PY) -m recommender.evaluate --data-dir $(DATA_DIR) --profile-size 1 3 5 10 \
+		--artifacts-dir $(ARTIFACTS_DIR) --out evaluation
+
+# Training time, memory, bundle size and latency on one data set (README "Scale").
+benchmark: $(VENV)/.installed
+	$(PY) benchmarks/benchmark.py $(DATA_DIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
