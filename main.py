@@ -419,25 +419,17 @@ def save_and_load(rec: Recommender) -> None:
         getattr(st, kind)(escape_markdown(text))
     entries = list(st.session_state.profile.values())
     with st.expander("Save or load your profile", expanded=False):
-        json_column, csv_column = st.columns(2)
-        json_column.download_button(
-            "Download JSON",
-            to_json(entries),
-            file_name="movie-profile.json",
-            mime="application/json",
-            key="download_json",
-            on_click="ignore",
-            disabled=not entries,
-        )
-        csv_column.download_button(
-            "Download CSV",
-            to_csv(entries),
-            file_name="movie-profile.csv",
-            mime="text/csv",
-            key="download_csv",
-            on_click="ignore",
-            disabled=not entries,
-        )
+        formats = [("JSON", to_json, "application/json"), ("CSV", to_csv, "text/csv")]
+        for column, (name, write, mime) in zip(st.columns(2), formats, strict=True):
+            column.download_button(
+                f"Download {name}",
+                write(entries),
+                file_name=f"movie-profile.{name.lower()}",
+                mime=mime,
+                key=f"download_{name.lower()}",
+                on_click="ignore",
+                disabled=not entries,
+            )
         st.file_uploader(
             "Load a saved profile (replaces the current one)",
             type=["json", "csv"],

@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.app_latency import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = REPO / "docs" / "screenshot.png"
 STARTUP_SECONDS = 60
 # Any of these in the top five shows the profile of two animated films was understood.
@@ -40,29 +30,6 @@ FAMILY_FILMS = re.compile(
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's /usr/bin/chromium")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
-    """Poll Streamlit's health endpoint until it answers "ok" (or the server died)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.2)  # polling interval, not a wait for the page
-    raise AssertionError(f"{url} was not healthy within {timeout:.0f} s")
 
 
 @pytest.fixture
@@ -93,7 +60,7 @@ def app_url(trained_artifacts: Path, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, server, STARTUP_SECONDS)
+        wait_healthy(url, server, STARTUP_SECONDS)
         yield url
     finally:
         server.terminate()

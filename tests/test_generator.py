@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks import generate_movielens as gen
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "generate_movielens.py"
 USERS, MOVIES, RATINGS, SEED = 300, 2_000, 15_000, 3
 HALF_STARS = {f"{x / 2:.1f}" for x in range(1, 11)}
-
-
-def _load_generator() -> ModuleType:
-    """Import the script as a module; benchmarks/ is not a package."""
-    spec = importlib.util.spec_from_file_location("generate_movielens", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
 
 
 @pytest.fixture(scope="module")

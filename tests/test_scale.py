@@ -9,19 +9,16 @@ The data sets come from benchmarks/generate_movielens.py, small enough to train 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tracemalloc
 from functools import partial
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from benchmarks import generate_movielens as generator
 from recommender import Recommender, TrainingConfig, train
 from recommender.bundle import MANIFEST, MOVIES_TABLE, bundle_dir
-from tests.conftest import REPO
 
 K = 8  # factors: small, so that k is not confused with any other dimension below
 NPY_HEADER = 128  # bytes of a .npy header for these shapes (numpy pads it to 64-byte blocks)
@@ -32,18 +29,6 @@ PER_USER = 8 + 8 + 4  # user_ids (int64), seen_indptr (int64), user_means (float
 PER_MOVIE = 8 + 4 + 4  # content_indptr (int64), general_cf and item_scale (float32)
 PER_RATING = 4 + 2  # seen_movies (int32), seen_ratings (float16)
 PER_GENRE_ENTRY = 4 + 4  # content_data (float32), content_indices (int32)
-
-
-def _load_generator() -> ModuleType:
-    path = REPO / "benchmarks" / "generate_movielens.py"
-    spec = importlib.util.spec_from_file_location("generate_movielens", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
 
 
 def _trained(folder: Path, users: int, movies: int, ratings: int, factors: int = K) -> Path:
