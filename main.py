@@ -636,7 +636,11 @@ def pick_random_user(rec: Recommender) -> None:
 def about_model(rec: Recommender) -> None:
     """Counts, training time, parameters and (when present) offline evaluation figures."""
     manifest = rec.manifest
-    with st.expander("About this model"):
+    # Rendered only on request: the evaluation section alone is hundreds of table rows that a
+    # collapsed expander would still send to every visitor's browser on every run.
+    if not st.toggle("About this model", key="show_about"):
+        return
+    with st.container(border=True):
         counts = manifest.get("counts", {})
         columns = st.columns(4)
         for column, (label, name) in zip(

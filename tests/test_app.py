@@ -251,6 +251,8 @@ def test_about_this_model_shows_counts_parameters_and_evaluation(
     artifacts = tmp_path / "artifacts"
     shutil.copytree(trained_artifacts, artifacts)
     at = start(artifacts, monkeypatch)
+    assert not at.metric  # shown on request only
+    at.toggle(key="show_about").set_value(True).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Movies": "9,742", "Users": "610", "Ratings": "100,836", "Genres": "19"}
     assert "No offline evaluation figures" in texts(at)
@@ -260,6 +262,7 @@ def test_about_this_model_shows_counts_parameters_and_evaluation(
     # Evaluation figures written into the manifest later appear without restarting the app.
     update_manifest(artifacts, evaluation={"hybrid": {"ndcg@10": 0.123}, "split": "leave-last"})
     at = start(artifacts, monkeypatch)
+    at.toggle(key="show_about").set_value(True).run()
     evaluation = table_with(at, "figure")
     assert dict(zip(evaluation["figure"], evaluation["value"], strict=True)) == {
         "split": "leave-last",
