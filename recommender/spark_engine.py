@@ -25,7 +25,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from recommender.training import (
     TrainingSummary,
     choose_factors,
     counts_of,
+    with_fold_in_settings,
     write_model,
 )
 
@@ -606,8 +607,8 @@ def fit_spark(
             scale = column_scale(seen, config.item_norm_exponent)
             cf = fit_svd_spark(coded, k, config.variant, config.shrinkage, scale)
         else:
-            cf = replace(fit_als_spark(coded, k, config.seed), shrinkage=config.shrinkage)
-        cf = replace(cf, shrinkage_decay=config.shrinkage_decay)  # as training.fit: fold-in only
+            cf = fit_als_spark(coded, k, config.seed)
+        cf = with_fold_in_settings(cf, config)
     coded.frame.unpersist()
     data = D.Dataset(movies, coded.user_ids, seen, notes, input_files)
     return Model(data, popularity, content, cf)

@@ -93,8 +93,14 @@ def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress
             config.shrinkage,
             item_norm_exponent=config.item_norm_exponent,
         )
-        cf = replace(cf, shrinkage_decay=config.shrinkage_decay)  # used only by the fold-in
+        cf = with_fold_in_settings(cf, config)
     return Model(data, popularity, content, cf)
+
+
+def with_fold_in_settings(cf: CollaborativeModel, config: TrainingConfig) -> CollaborativeModel:
+    """The factors with the configured fold-in shrinkage: every engine's factors go through
+    here, so a new fold-in setting is added in one place."""
+    return replace(cf, shrinkage=config.shrinkage, shrinkage_decay=config.shrinkage_decay)
 
 
 def choose_factors(factors: int, shape: tuple[int, int], notes: list[str]) -> int:

@@ -38,7 +38,7 @@ def test_attached_genres_change_the_profile_and_empty_profile_scores_zero():
     assert not model.scores(model.profile_vector([], [])).any()
 
 
-def test_scores_are_one_sparse_product_without_movies_by_movies(monkeypatch):
+def test_scores_are_one_sparse_product_without_movies_by_movies():
     model = fit_content(["A|B", "B", "C", "A"] * 50)
     profile = model.profile_vector([["A"]], [1.0])
     scores = model.scores(profile)
