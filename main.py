@@ -9,10 +9,12 @@ profile file formats live in ``recommender.profiles``. Titles are always shown a
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ import streamlit as st
 
 from recommender import BundleError, Recommender
 from recommender.bundle import MANIFEST, bundle_dir
+from recommender.evaluate import ndcg_overview
 from recommender.profiles import (
     MAX_UPLOAD_BYTES,
     RATING_CHOICES,
@@ -37,6 +40,11 @@ from recommender.profiles import (
     to_json,
 )
 
+if __name__ != "__main__":
+    # `streamlit run` also imports this file as a module to find `app` (at the end). The caches
+    # below are then made before Streamlit's runtime exists, which it logs as a warning.
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+
 ARTIFACTS_ENV = "MOVIEREC_ARTIFACTS_DIR"
 PROFILE_MODE = "My taste profile"
 USER_MODE = "A user from the data set"
@@ -45,6 +53,7 @@ WEIGHT_KEYS = {
     "general_cf_weight": "weight_general_cf",
     "personal_weight": "weight_personal",
 }
+NO_MATCH = "No movie matches these filters. Widen the genres or the year range."
 SEARCH_RESULTS = 20
 TOP_PICKS_AS_TEXT = 5
 USER_TOP_RATED = 20
@@ -56,7 +65,6 @@ WEIGHT_LABELS = {  # slider label and help; the table's part columns use the sam
 }
 SCORE_HELP = {
     "Score": "The blend of the three parts, with your weights",
-    "Weighted rating": "Average rating, pulled towards the overall average for few ratings",
     "Predicted rating": "The rating-model score for this user (higher is better)",
 }
 
@@ -448,44 +456,65 @@ def show_recommendations(rec: Recommender, key: str, settings: Settings, right: 
     """
     entries = tuple(st.session_state.profile.values())
     filters = (settings.include_genres, settings.exclude_genres, settings.years)
+    if not entries:
+        with right:
+            popular_section(rec, key, settings.n, filters)
+        return
+    weights = tuple(sorted(settings.weights.items()))
+    table = recommendations(rec, key, entries, settings.n, weights, *filters)
     with right:
-        if not entries:
-            st.subheader("Popular picks")
-            st.caption("Well-rated movies many people have seen: a good place to start.")
-            table = popular_picks(rec, key, settings.n, st.session_state.popular_seed, *filters)
-            st.button(
-                "Show other picks",
-                key="other_picks",
-                icon=":material/casino:",
-                on_click=new_popular_sample,
-            )
-        else:
-            weights = tuple(sorted(settings.weights.items()))
-            table = recommendations(rec, key, entries, settings.n, weights, *filters)
-            st.subheader("Recommended for you")
-            st.caption(f"{len(table)} movies for your {len(entries)}-movie profile, best first.")
+        st.subheader("Recommended for you")
+        st.caption(f"{len(table)} movies for your {len(entries)}-movie profile, best first.")
         if table.empty:
-            st.warning("No movie matches these filters. Widen the genres or the year range.")
+            st.warning(NO_MATCH)
             return
-        top_picks_text(table)
-        if entries:
-            genre_chart(
-                [entry.genres for entry in entries],
-                table["genres"],
-                "Your profile",
-                "Recommendations",
-            )
-    st.subheader("All recommendations" if entries else "All popular picks")
-    results_table(rec, table, with_parts=bool(entries))
+        picks_text(rec, table.head(TOP_PICKS_AS_TEXT))
+        genre_chart(
+            [entry.genres for entry in entries], table["genres"], "Your profile", "Recommendations"
+        )
+    st.subheader("All recommendations")
+    results_table(rec, table, "Score", with_parts=True)
 
 
-def top_picks_text(table: pd.DataFrame) -> None:
-    """The first few results as plain text: readable at a glance and by screen readers."""
-    lines = [
-        f"{rank}\\. **{escape_markdown(row.title)}** — {escape_markdown(row.reason)}"
-        for rank, row in enumerate(table.head(TOP_PICKS_AS_TEXT).itertuples(), start=1)
-    ]
+def popular_section(rec: Recommender, key: str, n: int, filters: tuple) -> None:
+    """Popular picks for a visitor with an empty profile, and a button to draw others.
+
+    A text list rather than a data grid: the grid's scripts would make the first page, the one
+    every new visitor waits for, about 0.3 s slower.
+    """
+    st.subheader("Popular picks")
+    st.caption("Well-rated movies many people have seen: a good place to start.")
+    table = popular_picks(rec, key, n, st.session_state.popular_seed, *filters)
+    st.button(
+        "Show other picks", key="other_picks", icon=":material/casino:", on_click=new_popular_sample
+    )
+    if table.empty:
+        st.warning(NO_MATCH)
+        return
+    picks_text(rec, table)
+
+
+def picks_text(rec: Recommender, table: pd.DataFrame) -> None:
+    """Movies as a numbered text list with genres, the reason and links to their pages.
+
+    Text people read at a glance (and screen readers read out); titles are escaped Markdown.
+    """
+    links = table_links(rec, table).to_dict(orient="records")
+    lines = []
+    for rank, (row, pages) in enumerate(zip(table.itertuples(), links, strict=True), start=1):
+        sites = [f"[{site}]({url})" for site, url in pages.items() if isinstance(url, str)]
+        genres = escape_markdown(row.genres.replace("|", ", "))
+        lines.append(
+            f"{rank}\\. **{escape_markdown(row.title)}** · {genres} — "
+            + " · ".join([escape_markdown(row.reason), *sites])
+        )
     st.container(key="top_picks").markdown("  \n".join(lines))
+
+
+def table_links(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
+    """MovieLens, IMDb and TMDB addresses for the movies of ``table``, in its order."""
+    ids = rec.movies.iloc[rec.codes_of(table["movieId"])][["movieId", "imdbId", "tmdbId"]]
+    return movie_links(ids.reset_index(drop=True))
 
 
 PARTS = [  # the same names as the weight sliders, so people see what each slider moves
@@ -496,12 +525,10 @@ PARTS = [  # the same names as the weight sliders, so people see what each slide
 
 
 def results_table(
-    rec: Recommender, table: pd.DataFrame, with_parts: bool, score_label: str = "Weighted rating"
+    rec: Recommender, table: pd.DataFrame, score_name: str, with_parts: bool = False
 ) -> None:
     """All results with their scores, reasons and links to MovieLens, IMDb and TMDB."""
-    ids = rec.movies.iloc[rec.codes_of(table["movieId"])][["movieId", "imdbId", "tmdbId"]]
-    links = movie_links(ids.reset_index(drop=True))
-    score_name = "Score" if with_parts else score_label
+    links = table_links(rec, table)
     table = table.reset_index(drop=True)  # aligns with ``links``
     columns: dict[str, Any] = {
         "Title": table["title"],
@@ -618,11 +645,11 @@ def user_page(rec: Recommender, settings: Settings) -> None:
     with suggestions:
         st.subheader(f"Recommended for user {user_id}")
         st.caption("Movies they have not rated, best predicted rating first.")
-        top_picks_text(table)
+        picks_text(rec, table.head(TOP_PICKS_AS_TEXT))
         liked = rated[rated["rating"] >= 4.0]["genres"].str.split("|")
         genre_chart(liked.tolist(), table["genres"], "Rated 4+ by them", "Recommendations")
     st.subheader("All recommendations")
-    results_table(rec, table, with_parts=False, score_label="Predicted rating")
+    results_table(rec, table, "Predicted rating")
 
 
 def pick_random_user(rec: Recommender) -> None:
@@ -633,47 +660,60 @@ def pick_random_user(rec: Recommender) -> None:
 # --- about ----------------------------------------------------------------------------------------
 
 
+def about_button(rec: Recommender) -> None:
+    """A button that opens "About this model"; nothing of it is sent before it is pressed."""
+    if st.button("About this model", key="show_about", icon=":material/info:"):
+        about_model(rec)
+
+
+@st.dialog("About this model", width="large")
 def about_model(rec: Recommender) -> None:
     """Counts, training time, parameters and (when present) offline evaluation figures."""
     manifest = rec.manifest
-    # Rendered only on request: the evaluation section alone is hundreds of table rows that a
-    # collapsed expander would still send to every visitor's browser on every run.
-    if not st.toggle("About this model", key="show_about"):
+    counts = manifest.get("counts", {})
+    names = [("Movies", "movies"), ("Users", "users"), ("Ratings", "ratings"), ("Genres", "genres")]
+    for column, (label, name) in zip(st.columns(len(names)), names, strict=True):
+        column.metric(label, f"{counts.get(name, 0):,}")
+    timings = manifest.get("timings_seconds", {})
+    total = sum(float(v) for v in timings.values())
+    blend = ", ".join(
+        f"{WEIGHT_LABELS[name][0].lower()} {value:g}" for name, value in rec.default_weights.items()
+    )
+    st.markdown(
+        f"Trained **{escape_markdown(when(manifest.get('created')))}** in {total:.1f} s. "
+        f"Default blend: {escape_markdown(blend)}."
+    )
+    for note in manifest.get("notes", []):
+        st.caption(escape_markdown(str(note)))
+    evaluation_summary(manifest.get("evaluation"))
+    st.markdown("**Parameters**")
+    st.table(as_table(manifest.get("parameters", {}), "parameter"), hide_index=True)
+
+
+def evaluation_summary(evaluation: Any) -> None:
+    """The offline evaluation: NDCG per scorer and profile size when the figures have that
+    shape (``python -m recommender.evaluate``), else every figure as written."""
+    if not evaluation:
+        st.caption("No offline evaluation figures in this bundle yet.")
         return
-    with st.container(border=True):
-        counts = manifest.get("counts", {})
-        columns = st.columns(4)
-        for column, (label, name) in zip(
-            columns,
-            [
-                ("Movies", "movies"),
-                ("Users", "users"),
-                ("Ratings", "ratings"),
-                ("Genres", "genres"),
-            ],
-            strict=True,
-        ):
-            column.metric(label, f"{counts.get(name, 0):,}")
-        timings = manifest.get("timings_seconds", {})
-        total = sum(float(v) for v in timings.values())
-        blend = ", ".join(
-            f"{WEIGHT_LABELS[name][0].lower()} {value:g}"
-            for name, value in rec.default_weights.items()
-        )
-        st.markdown(
-            f"Trained **{escape_markdown(when(manifest.get('created')))}** in {total:.1f} s. "
-            f"Default blend: {escape_markdown(blend)}."
-        )
-        for note in manifest.get("notes", []):
-            st.caption(escape_markdown(str(note)))
-        evaluation = manifest.get("evaluation")
-        if evaluation:
-            st.markdown("**Offline evaluation**")
-            st.table(as_table(evaluation, "figure"), hide_index=True)
-        else:
-            st.caption("No offline evaluation figures in this bundle yet.")
-        st.markdown("**Parameters**")
-        st.table(as_table(manifest.get("parameters", {}), "parameter"), hide_index=True)
+    st.markdown("**Offline evaluation**")
+    results = evaluation.get("results") if isinstance(evaluation, dict) else None
+    try:
+        k = int(evaluation["k"])
+        overview = ndcg_overview(pd.DataFrame(results), k)
+    except (KeyError, TypeError, ValueError):
+        st.table(as_table(evaluation, "figure"), hide_index=True)
+        return
+    st.caption(
+        f"NDCG@{k}: how high the movies a held-out user liked come in the top {k} "
+        "(1 is perfect; ± one standard error)."
+    )
+    st.table(overview.reset_index())
+    for protocol, description in (evaluation.get("protocols") or {}).items():
+        name = protocol.replace("-", " ").capitalize()  # "new-user" -> "New user"
+        st.caption(f"{escape_markdown(name)}: {escape_markdown(description)}")
+    if evaluation.get("defaults_chosen_by"):
+        st.caption(f"Defaults chosen by {escape_markdown(evaluation['defaults_chosen_by'])}.")
 
 
 def when(created: Any) -> str:
@@ -703,12 +743,30 @@ def main() -> None:
     artifacts_dir = os.environ.get(ARTIFACTS_ENV, "artifacts")
     rec, key = recommender_or_stop(artifacts_dir)
     init_state(rec)
+    with st.sidebar:
+        about_button(rec)  # first: people look for what this is before they tune it
     settings = sidebar(rec)
     if settings.mode == USER_MODE:
         user_page(rec, settings)
     else:
         profile_page(rec, key, settings)
-    about_model(rec)
 
 
-main()
+@contextlib.asynccontextmanager
+async def warm_up(app: Any) -> AsyncIterator[None]:
+    """Read the bundle when the server starts, so the first visitor does not wait for it.
+
+    By then importing this file has imported pandas, pyarrow and the model code (about 0.7 s
+    that the first visitor's page would otherwise spend); reading the bundle once brings its
+    files into memory. A missing or broken bundle is left for the page to explain.
+    """
+    del app
+    with contextlib.suppress(BundleError):
+        Recommender.load(os.environ.get(ARTIFACTS_ENV, "artifacts"))
+    yield
+
+
+if __name__ == "__main__":  # a run of the page by Streamlit's script runner (or AppTest)
+    main()
+else:  # `streamlit run main.py` imports this file and serves `app`, warming up first
+    app = st.App(__file__, lifespan=warm_up)

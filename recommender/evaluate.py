@@ -831,30 +831,36 @@ def format_table(result: EvaluationResult) -> str:
     return text
 
 
-def markdown_summary(result: EvaluationResult) -> str:
-    """A README-ready table: NDCG@k per scorer for every profile size and the known users."""
-    k = result.settings["k"]
-    table = result.table
+def ndcg_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """NDCG@k (± its standard error) per scorer: one column per profile size, then known users.
+
+    ``table`` holds the rows of ``EvaluationResult.table`` (or the manifest's "results").
+    """
     columns = [
         (
-            f"new user, {size} movies",
+            f"new user, {size} movie{'' if size == 1 else 's'}",
             (table["protocol"] == NEW_USER) & (table["profile_size"] == size),
         )
         for size in sorted(table.loc[table["protocol"] == NEW_USER, "profile_size"].unique())
     ]
     if (table["protocol"] == KNOWN_USER).any():
         columns.append(("known user", table["protocol"] == KNOWN_USER))
-    scorers = list(dict.fromkeys(table["scorer"]))
+    overview = pd.DataFrame(index=pd.Index(list(dict.fromkeys(table["scorer"])), name="scorer"))
+    for name, mask in columns:
+        rows = table[mask].drop_duplicates("scorer").set_index("scorer")
+        overview[name] = [_cell(rows.loc[s], k) if s in rows.index else "" for s in overview.index]
+    return overview
+
+
+def markdown_summary(result: EvaluationResult) -> str:
+    """A README-ready table: NDCG@k per scorer for every profile size and the known users."""
+    k = result.settings["k"]
+    overview = ndcg_overview(result.table, k)
     lines = [
-        f"| NDCG@{k} | " + " | ".join(name for name, _ in columns) + " |",
-        "|---|" + "---:|" * len(columns),
+        f"| NDCG@{k} | " + " | ".join(overview.columns) + " |",
+        "|---|" + "---:|" * len(overview.columns),
     ]
-    for scorer in scorers:
-        cells = []
-        for _, mask in columns:
-            rows = table[mask & (table["scorer"] == scorer)]
-            cells.append("" if rows.empty else _cell(rows.iloc[0], k))
-        lines.append(f"| {scorer} | " + " | ".join(cells) + " |")
+    lines += [f"| {scorer} | " + " | ".join(row) + " |" for scorer, row in overview.iterrows()]
     if not result.ratings.empty:
         lines += ["", "| rating prediction (held-out) | RMSE | MAE |", "|---|---:|---:|"]
         lines += [

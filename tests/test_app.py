@@ -7,6 +7,7 @@ model", and the pages shown for a missing or broken bundle.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -61,24 +62,48 @@ def results(at: AppTest) -> pd.DataFrame:
     return table_with(at, "MovieLens")
 
 
+PICK_LINE = re.compile(r"^\d+\\\. \*\*(?P<title>.+)\*\* · (?P<genres>.*?) — (?P<rest>.*)$")
+
+
+def picks(at: AppTest) -> pd.DataFrame:
+    """The numbered text list of picks (all popular picks, or the top recommendations).
+
+    One row per line: the title and genres as the visitor reads them (Markdown unescaped),
+    the rest of the line (reason and links) as written.
+    """
+    listing = next(m.value for m in at.markdown if m.value.startswith("1\\. **"))
+    rows = [PICK_LINE.match(line).groupdict() for line in listing.split("  \n")]
+    frame = pd.DataFrame(rows)
+    for column in ("title", "genres"):
+        frame[column] = frame[column].str.replace(r"\\(.)", r"\1", regex=True)
+    return frame
+
+
 def texts(at: AppTest) -> str:
     """All Markdown, captions and subheaders of the page, to look for words people read."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     return "\n".join(parts + [h.value for h in at.subheader])
 
 
-def test_cold_start_shows_popular_picks_and_draws_another_sample(app: AppTest) -> None:
+def test_cold_start_shows_popular_picks_and_draws_another_sample(app: AppTest, recommender) -> None:
     assert [h.value for h in app.subheader][:2] == ["Your taste profile", "Popular picks"]
-    first = results(app)
+    assert not app.dataframe  # a text list: the first page loads no data grid
+    first = picks(app)
     assert len(first) == 20
-    assert first["Weighted rating"].is_monotonic_decreasing
+    # What Recommender.popular returns, in its order (best weighted rating first), each line
+    # with its reason and a link to the movie's MovieLens page.
+    expected = recommender.popular(20)
+    assert first["title"].tolist() == expected["title"].tolist()
+    assert first["rest"].str.contains(r"average from [\d,]+ ratings").all()
+    for movie_id, rest in zip(expected["movieId"], first["rest"], strict=True):
+        assert f"(https://movielens.org/movies/{movie_id})" in rest
     assert app.session_state.profile == {}
 
     app.button(key="other_picks").click().run()
     assert not app.exception
-    second = results(app)
+    second = picks(app)
     assert len(second) == 20
-    assert set(second["Title"]) != set(first["Title"])
+    assert set(second["title"]) != set(first["title"])
 
 
 def test_add_rate_and_remove_movies(app: AppTest) -> None:
@@ -107,9 +132,10 @@ def test_add_rate_and_remove_movies(app: AppTest) -> None:
     assert toy_story_2["IMDb"] == "https://www.imdb.com/title/tt0120363/"
     assert toy_story_2["TMDB"] == "https://www.themoviedb.org/movie/863"
     # The top five are also written out as text, in the table's order, with their reasons.
-    top_text = next(m.value for m in app.markdown if m.value.startswith("1\\. "))
-    for rank, title in enumerate(table["Title"].head(5), start=1):
-        assert f"{rank}\\. **{escape_markdown(title)}** — " in top_text
+    top = picks(app)
+    assert top["title"].tolist() == table["Title"].head(5).tolist()
+    for why, rest in zip(table["Why"], top["rest"], strict=False):
+        assert rest.startswith(escape_markdown(why) + " · [MovieLens](")
     assert "1 movie(s) in your profile" in texts(app)
     assert "Genre mix" in [h.value for h in app.subheader]
 
@@ -176,7 +202,9 @@ def test_genre_and_year_filters(app: AppTest) -> None:
 
     # Filters narrow the popular picks too.
     app.button(key="clear_profile").click().run()
-    assert results(app)["Genres"].str.contains("Comedy").all()
+    popular = picks(app)
+    assert popular["genres"].str.contains("Comedy").all()
+    assert not popular["genres"].str.contains("Animation").any()
 
     app.multiselect(key="include_genres").set_value(["Film-Noir"])
     app.slider(key="years").set_value((2015, 2018)).run()
@@ -252,7 +280,7 @@ def test_about_this_model_shows_counts_parameters_and_evaluation(
     shutil.copytree(trained_artifacts, artifacts)
     at = start(artifacts, monkeypatch)
     assert not at.metric  # shown on request only
-    at.toggle(key="show_about").set_value(True).run()
+    at.button(key="show_about").click().run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Movies": "9,742", "Users": "610", "Ratings": "100,836", "Genres": "19"}
     assert "No offline evaluation figures" in texts(at)
@@ -262,12 +290,28 @@ def test_about_this_model_shows_counts_parameters_and_evaluation(
     # Evaluation figures written into the manifest later appear without restarting the app.
     update_manifest(artifacts, evaluation={"hybrid": {"ndcg@10": 0.123}, "split": "leave-last"})
     at = start(artifacts, monkeypatch)
-    at.toggle(key="show_about").set_value(True).run()
+    at.button(key="show_about").click().run()
     evaluation = table_with(at, "figure")
     assert dict(zip(evaluation["figure"], evaluation["value"], strict=True)) == {
         "split": "leave-last",
         "hybrid / ndcg@10": "0.123",
     }
+
+    # The figures of `python -m recommender.evaluate` show as NDCG per scorer and profile size.
+    rows = [
+        {"protocol": "new-user", "profile_size": 5, "scorer": s, "NDCG@20": v, "NDCG@20 se": 0.02}
+        for s, v in [("popularity", 0.285), ("hybrid (default)", 0.392)]
+    ]
+    protocols = {"new-user": "a test user reveals 5 movies"}
+    update_manifest(artifacts, evaluation={"k": 20, "results": rows, "protocols": protocols})
+    at = start(artifacts, monkeypatch)
+    at.button(key="show_about").click().run()
+    overview = table_with(at, "scorer")
+    assert overview.to_dict(orient="list") == {
+        "scorer": ["popularity", "hybrid (default)"],
+        "new user, 5 movies": ["0.285 ± 0.020", "0.392 ± 0.020"],
+    }
+    assert "New user: a test user reveals 5 movies" in texts(at)
 
 
 def test_missing_bundle_says_how_to_fix_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -192,3 +193,23 @@ def test_reference_scores_follow_another_engines_movie_order():
 
     score = ev._in_recommender_order(by_split_code, other_engine, split_order)
     np.testing.assert_allclose(score(np.array([2])), [0.9, 0.1, 0.0])  # movies 30, 10, 20
+
+
+def test_ndcg_overview_has_one_column_per_profile_size_then_known_users():
+    rows = [
+        ("new-user", 3, "hybrid (default)", 0.4, 0.02),
+        ("new-user", 1, "hybrid (default)", 0.3, 0.01),
+        ("new-user", 1, "popularity", 0.25, float("nan")),
+        ("known-user", 0, "hybrid (default)", 0.2, 0.015),
+    ]
+    table = pd.DataFrame(
+        rows, columns=["protocol", "profile_size", "scorer", "NDCG@20", "NDCG@20 se"]
+    )
+    overview = ev.ndcg_overview(table, 20)
+    assert overview.columns.tolist() == ["new user, 1 movie", "new user, 3 movies", "known user"]
+    assert overview.loc["hybrid (default)"].tolist() == [
+        "0.300 ± 0.010",
+        "0.400 ± 0.020",
+        "0.200 ± 0.015",
+    ]
+    assert overview.loc["popularity"].tolist() == ["0.250", "", ""]  # no error bar, no row
