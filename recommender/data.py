@@ -2,7 +2,7 @@
 
 Every problem with the input becomes one :class:`DataError` whose message names the file, the
 column and the first offending row, so the training CLI can print one line and exit. Row numbers
-are line numbers in the file: the header is row 1, the first data row is row 2.
+are line numbers in the file, as a text editor shows them: the header is row 1, blank lines count.
 
 Repairs that lose nothing a user would miss are made and reported in :attr:`Dataset.notes`
 instead of failing: duplicate ratings (the latest by timestamp wins), ratings of movies that
@@ -203,28 +203,46 @@ def _shown(value: object) -> str:
     return f"'{value:g}'" if isinstance(value, float | np.floating) else repr(str(value))
 
 
-def _first_bad_row(mask: pd.Series | np.ndarray) -> int:
-    """The file row (header is row 1) of the first True in ``mask``."""
-    return int(np.flatnonzero(np.asarray(mask))[0]) + 2
+def _first(mask: pd.Series | np.ndarray) -> int:
+    """The position of the first True in ``mask``: the index of the first bad data row."""
+    return int(np.flatnonzero(np.asarray(mask))[0])
 
 
-def _numeric_column(frame: pd.DataFrame, file: str, column: str, integer: bool) -> np.ndarray:
+def file_row(path: Path, index: int) -> int:
+    """The line of the file (the header is row 1) that holds data row ``index`` (from 0).
+
+    The CSV readers skip blank lines, so a data row's index alone would name the wrong line
+    after one. Only error messages need this, so one pass over the lines is cheap enough.
+    """
+    remaining = index
+    with path.open("rb") as handle:
+        handle.readline()  # the header
+        for line, text in enumerate(handle, start=2):
+            if text.strip():
+                if remaining == 0:
+                    return line
+                remaining -= 1
+    return index + 2  # lines the readers split otherwise (say, by a lone "\r"): a best guess
+
+
+def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool) -> np.ndarray:
     """The column as numbers, or a DataError naming the first value that is not one."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
     missing = values.isna().to_numpy()
     if missing.any():
-        row = _first_bad_row(missing)
-        value = raw.iloc[row - 2]
-        if pd.isna(value) or str(value).strip() == "":
-            raise bad_value(file, column, row, MISSING_VALUE)
-        raise bad_value(file, column, row, not_a_number(value, integer))
+        index = _first(missing)
+        value = raw.iloc[index]
+        problem = MISSING_VALUE if pd.isna(value) or str(value).strip() == "" else None
+        problem = problem or not_a_number(value, integer)
+        raise bad_value(path.name, column, file_row(path, index), problem)
     array = values.to_numpy(dtype=np.float64) if not integer else values.to_numpy()
     if integer:
         fractional = np.asarray(array != np.floor(array))
         if fractional.any():
-            row = _first_bad_row(fractional)
-            raise bad_value(file, column, row, not_a_number(raw.iloc[row - 2], integer=True))
+            index = _first(fractional)
+            problem = not_a_number(raw.iloc[index], integer=True)
+            raise bad_value(path.name, column, file_row(path, index), problem)
         return array.astype(np.int64)
     return array
 
@@ -235,17 +253,16 @@ def _numeric_column(frame: pd.DataFrame, file: str, column: str, integer: bool) 
 def load_movies(path: Path) -> pd.DataFrame:
     """movies.csv as a table with movieId, title, genres and year; one row per movie."""
     frame = _read_csv(path, MOVIE_COLUMNS)
-    movie_ids = _numeric_column(frame, path.name, "movieId", integer=True)
+    movie_ids = _numeric_column(frame, path, "movieId", integer=True)
     repeated = pd.Series(movie_ids).duplicated().to_numpy()
     if repeated.any():
-        row = _first_bad_row(repeated)
-        raise DataError(
-            f"{path.name}: column 'movieId', row {row}: movieId {movie_ids[row - 2]} appears twice"
-        )
+        index = _first(repeated)
+        problem = f"movieId {movie_ids[index]} appears twice"
+        raise bad_value(path.name, "movieId", file_row(path, index), problem)
     titles = frame["title"].astype("string")
     if titles.isna().any():
-        row = _first_bad_row(titles.isna())
-        raise DataError(f"{path.name}: column 'title', row {row}: the value is missing")
+        row = file_row(path, _first(titles.isna()))
+        raise bad_value(path.name, "title", row, MISSING_VALUE)
     genres = frame["genres"].astype("string").fillna(NO_GENRES).str.strip()
     genres = genres.mask(genres == "", NO_GENRES)
     titles = titles.str.strip()
@@ -263,7 +280,7 @@ def load_movies(path: Path) -> pd.DataFrame:
 def load_links(path: Path) -> pd.DataFrame:
     """links.csv: movieId with its IMDb and TMDB ids (either may be missing)."""
     frame = _read_csv(path, ("movieId",), ("imdbId", "tmdbId"))
-    result = pd.DataFrame({"movieId": _numeric_column(frame, path.name, "movieId", integer=True)})
+    result = pd.DataFrame({"movieId": _numeric_column(frame, path, "movieId", integer=True)})
     for column in ("imdbId", "tmdbId"):
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
         numbers = pd.to_numeric(values, errors="coerce")
@@ -274,7 +291,7 @@ def load_links(path: Path) -> pd.DataFrame:
 def load_tags(path: Path) -> pd.DataFrame:
     """tags.csv: the movieId and tag columns (user and time do not matter here)."""
     frame = _read_csv(path, TAG_COLUMNS)
-    movie_ids = _numeric_column(frame, path.name, "movieId", integer=True)
+    movie_ids = _numeric_column(frame, path, "movieId", integer=True)
     return pd.DataFrame({"movieId": movie_ids, "tag": frame["tag"].astype("string")})
 
 
@@ -346,16 +363,15 @@ def _read_ratings(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     The slow path: any problem becomes a DataError naming the file, column and first bad row.
     """
     frame = _read_csv(path, RATING_COLUMNS, ("timestamp",))
-    name = path.name
-    users = _numeric_column(frame, name, "userId", integer=True)
-    movies = _numeric_column(frame, name, "movieId", integer=True)
-    ratings = _numeric_column(frame, name, "rating", integer=False)
+    users = _numeric_column(frame, path, "userId", integer=True)
+    movies = _numeric_column(frame, path, "movieId", integer=True)
+    ratings = _numeric_column(frame, path, "rating", integer=False)
     outside = (ratings < MIN_RATING) | (ratings > MAX_RATING)
     if outside.any():
-        row = _first_bad_row(outside)
-        raise bad_value(name, "rating", row, outside_range(ratings[row - 2]))
+        index = _first(outside)
+        raise bad_value(path.name, "rating", file_row(path, index), outside_range(ratings[index]))
     timestamps = (
-        _numeric_column(frame, name, "timestamp", integer=True) if "timestamp" in frame else None
+        _numeric_column(frame, path, "timestamp", integer=True) if "timestamp" in frame else None
     )
     return users, movies, ratings, timestamps
 

@@ -12,8 +12,9 @@ files are movies-sized; they are read and validated on the driver by ``recommend
 and the genre TF-IDF is fitted there by ``recommender.content``. The bundle is written by
 ``recommender.training.write_model``, so ``Recommender`` serves it unchanged.
 
-Row numbers in messages follow the local engine: the header is row 1 and blank lines are not
-counted. A Parquet file has no header line; its first record is row 2, as if it were a CSV.
+Row numbers in messages follow the local engine: they are the file's line numbers (the header is
+row 1, blank lines count). A Parquet file has no header line; its first record is row 2, as if it
+were a CSV.
 """
 
 from __future__ import annotations
@@ -178,9 +179,10 @@ def _copy_to_driver(spark: SparkSession, data_dir: str | Path, name: str, target
 class RatingsInput:
     """The ratings as string columns, one row per non-blank line, in file order.
 
-    ``lines`` has ``_id`` (increasing in file order within a file), ``_file`` and ``_block`` (the
-    split a row was read from): enough to turn a row back into its line number when one is bad.
-    ``rows`` is ``lines`` without the header, with one string column per header name.
+    ``lines`` has every line with ``_id`` (increasing in file order within a file), ``_file``
+    and ``_block`` (the split a line was read from): enough to turn a row back into its line
+    number when one is bad. ``rows`` is ``lines`` without the header and the blank lines (the
+    local engine's readers skip them), with one string column per header name.
     """
 
     file: str  # the name messages use: ratings.csv
@@ -202,12 +204,12 @@ def read_ratings(spark: SparkSession, uri: str, fmt: str) -> RatingsInput:
     text = spark.read.text(uri)
     first = text.limit(1).collect()
     columns = D.check_header(file, first[0][0].encode() if first else b"", D.RATING_COLUMNS)
-    # pandas and pyarrow skip blank lines, and so do the local engine's row numbers
-    lines = _positioned(text.where(F.col("value") != ""))
+    lines = _positioned(text)
     # the header is the first line of the file's first split (each part file has one)
     is_header = (F.col("_block") == 0) & (F.col("value") == first[0][0])
+    blank = F.col("value").rlike(r"^\s*$")  # pandas and pyarrow skip these lines
     fields = F.split(F.col("value"), ",", -1)
-    rows = lines.where(~is_header).select(
+    rows = lines.where(~is_header & ~blank).select(
         "_id",
         "_file",
         "_block",

@@ -73,6 +73,16 @@ BAD_RATINGS = [
         RATINGS_HEADER,
         "ratings.csv: column 'movieId', row 2: '1.5' is not an integer id",
     ),
+    (  # blank lines count: the row is the line of the file a text editor shows
+        "1,1,4.0,10\n\n   \n1,2,9.5,11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 5: 9.5 is outside 0.5-5",
+    ),
+    (
+        "\r\n1,1,4.0,10\r\n\r\n2,x2,3.0,11\r\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'movieId', row 5: 'x2' is not an integer id",
+    ),
     ("", RATINGS_HEADER, "ratings.csv: the file has a header but no rows"),
     ("", "", "ratings.csv: the file is empty"),
 ]
@@ -97,6 +107,9 @@ def test_bad_movies_get_one_clear_message(tmp_path):
         load_dataset(tmp_path)
     write_csv(tmp_path, "movies.csv", "movieId,title,genres\n1,Heat (1995),Action\n1,Again,Drama\n")
     with pytest.raises(DataError, match=r"movies.csv: column 'movieId', row 3: movieId 1 appears"):
+        load_dataset(tmp_path)
+    write_csv(tmp_path, "movies.csv", "movieId,title,genres\n1,Heat (1995),Action\n\n2,,Drama\n")
+    with pytest.raises(DataError, match=r"movies.csv: column 'title', row 4: the value is missing"):
         load_dataset(tmp_path)
 
 

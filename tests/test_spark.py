@@ -141,7 +141,7 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
 
 
 MORE_BAD_RATINGS = [
-    ("1,1,4.0,10\n\n1,2,abc,11\n", RATINGS_HEADER),  # a blank line is not counted
+    ("1,1,4.0,10\n\n1,2,abc,11\n", RATINGS_HEADER),  # a blank line counts: row 4
     ("1,1,4.0,10\n1,2,3.0\n1,3,NaN,12\n", RATINGS_HEADER),  # a short row: read as text
     ("1,1,4.0,10\r\n1,2,4.0,1.5\r\n", RATINGS_HEADER.replace("\n", "\r\n")),  # CRLF, timestamp
     ("1,1,4.0,10\n1,1.5,4.0,11\n2,2,3.0,\n", RATINGS_HEADER),  # fractional id, then missing time
