@@ -8,7 +8,7 @@ DATA_DIR ?= $(or $(MOVIEREC_DATA_DIR),data)
 ARTIFACTS_DIR ?= artifacts
 PORT ?= 8501
 
-.PHONY: setup setup-dev system-deps run train test lint evaluate benchmark clean
+.PHONY: setup setup-dev system-deps run train test lint evaluate benchmark screenshot clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: $(VENV)/.installed-dev
 
 test: system-deps lint
 	$(PY) -m pytest
+
+# The README's picture: the browser test's two-movie page, kept as docs/screenshot.png.
+screenshot: system-deps $(VENV)/.installed-dev
+	MOVIEREC_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest tests/test_browser.py
 
 # The offline evaluation (README "Evaluation"); writes its figures into the bundle's manifest.
 evaluate: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
