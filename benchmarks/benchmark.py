@@ -13,7 +13,9 @@ Each measurement runs in its own fresh Python process, so memory figures are tho
 - bundle: bytes on disk, in total and per file.
 - serving: import time, Recommender.load time, RSS of the process after load (the interpreter,
   numpy, pandas and pyarrow included), the first recommend(), then recommend() latency p50, p95
-  and p99 over many random profiles of 1-20 movies and, separately, of exactly 10 movies.
+  and p99 over many random profiles of 1-20 movies and, separately, of exactly 10 movies;
+  for_user over 200 users; search over 200 queries typed as a visitor would (the start of a
+  word of a known title).
 - implicit (when installed, see requirements-bench.txt): AlternatingLeastSquares with 64 factors
   and 15 iterations fitted on the same rating matrix, with its fit time and peak RSS beside ours.
 
@@ -196,6 +198,14 @@ def worker_train(data_dir: str, artifacts_dir: str, factors: int) -> dict[str, A
     }
 
 
+def known_movie_odds(rec: Any) -> Any:
+    """The chance a visitor picks each movie: proportional to its number of ratings (+1)."""
+    import numpy as np
+
+    votes = rec.movies["n_ratings"].to_numpy(np.float64) + 1.0
+    return votes / votes.sum()
+
+
 def random_profiles(rec: Any, count: int, sizes: tuple[int, int], seed: int) -> list[dict]:
     """Profiles of ``sizes[0]``-``sizes[1]`` distinct movies, drawn by popularity.
 
@@ -205,8 +215,7 @@ def random_profiles(rec: Any, count: int, sizes: tuple[int, int], seed: int) -> 
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    votes = rec.movies["n_ratings"].to_numpy(np.float64) + 1.0
-    probability = votes / votes.sum()
+    probability = known_movie_odds(rec)
     ids = rec.movies["movieId"].to_numpy()
     profiles = []
     for _ in range(count):
@@ -221,6 +230,21 @@ def random_profiles(rec: Any, count: int, sizes: tuple[int, int], seed: int) -> 
             }
         )
     return profiles
+
+
+def typed_queries(rec: Any, count: int, seed: int) -> list[str]:
+    """What visitors type into the search box: the start (3 letters or more) of a word of a
+    known title, the title drawn by popularity as in ``random_profiles``."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    titles = rec.movies["title"].to_numpy()
+    queries = []
+    for code in rng.choice(len(titles), size=count, p=known_movie_odds(rec)):
+        words = [w for w in str(titles[code]).split() if len(w) >= 3] or [str(titles[code])]
+        word = words[int(rng.integers(len(words)))]
+        queries.append(word[: int(rng.integers(3, len(word) + 1))])
+    return queries
 
 
 def latencies_ms(call: Callable[[Any], Any], inputs: list[Any]) -> dict[str, float]:
@@ -280,6 +304,8 @@ def worker_serve(artifacts_dir: str, requests: int, seed: int) -> dict[str, Any]
     }
     users = rec.user_ids[:: max(1, len(rec.user_ids) // 200)][:200]
     result["for_user"] = latencies_ms(lambda u: rec.for_user(int(u), n=20), list(users))
+    queries = typed_queries(rec, 200, seed + 2)
+    result["search"] = latencies_ms(lambda q: rec.search(q, n=20), queries)
     result["rss_after_requests_mb"] = round(rss_mb(), 1)
     result["anonymous_rss_after_requests_mb"] = round(anonymous_rss_mb(), 1)
     return result
@@ -516,6 +542,7 @@ def serving_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("recommend, 1-20 movies", "recommend_1_20"),
         ("recommend, 10 movies", "recommend_10"),
         ("for_user", "for_user"),
+        ("search (typed title starts)", "search"),
     ):
         lat = serving[key]
         rows.append(
