@@ -5,6 +5,9 @@
 The page renders what ``recommender.Recommender`` returns; the model logic lives there and the
 profile file formats live in ``recommender.profiles``. Titles are always shown as text
 (escaped Markdown or table cells), never as HTML.
+
+``streamlit run`` serves ``app`` (the end of this file), which reads the bundle as the server
+starts; Streamlit then runs this file as ``__main__`` for every page run.
 """
 
 from __future__ import annotations

@@ -169,23 +169,32 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(script: Path, env: dict[str, str]) -> Iterator[tuple[str, float]]:
-    """`streamlit run script` on a free port: yields (url, perf_counter at process start)."""
+def serve(
+    script: Path, env: dict[str, str], log: Path | None = None
+) -> Iterator[tuple[str, float]]:
+    """`streamlit run script` on a free port: yields (url, perf_counter at process start).
+
+    The server's output goes to ``log`` when given (else nowhere); it is stopped afterwards.
+    """
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(script)]
     command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
     command += ["--server.port", str(port)]
-    start = time.perf_counter()
-    server = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, server)
-        yield url, start
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
+        start = time.perf_counter()
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=output)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, server)
+            yield url, start
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 BASELINE_APP = """import streamlit as st

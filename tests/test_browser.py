@@ -9,20 +9,18 @@ chromium, and is skipped when that or Playwright is missing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from benchmarks.app_latency import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from benchmarks.app_latency import CHROMIUM, CHROMIUM_ARGS, MAIN, serve
 
-REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT_ENV = "MOVIEREC_SCREENSHOT"
-STARTUP_SECONDS = 60
 # Any of these in the top five shows the profile of two animated films was understood.
 FAMILY_FILMS = re.compile(
     r"Toy Story 2 \(1999\)|Monsters, Inc\. \(2001\)|Shrek \(2001\)|Incredibles, The \(2004\)"
@@ -33,44 +31,36 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's /usr/bin/chromium")
 
 
+@contextlib.contextmanager
+def streamlit_run(artifacts: Path, log: Path) -> Iterator[str]:
+    """`streamlit run main.py` on a free port, reading ``artifacts``; stopped afterwards."""
+    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(artifacts)}
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    with serve(MAIN, env, log) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def chromium_page(**options: Any) -> Iterator[Any]:
+    """A page of Debian's chromium, headless, with generous timeouts for busy CI machines."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(**options)
+            page.set_default_timeout(30_000)
+            sync_api.expect.set_options(timeout=30_000)
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def app_url(trained_artifacts: Path, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run main.py` on a free port with the session's bundle; stopped afterwards."""
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(trained_artifacts)}
-    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "main.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, server, STARTUP_SECONDS)
+    """The app serving the session's bundle."""
+    with streamlit_run(trained_artifacts, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def add_movie(page, search: str, title: str) -> None:
@@ -86,34 +76,37 @@ def add_movie(page, search: str, title: str) -> None:
 
 def test_two_movie_profile_in_chromium(app_url: str, tmp_path: Path) -> None:
     screenshot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "screenshot.png")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1700})
-            page.set_default_timeout(30_000)
-            sync_api.expect.set_options(timeout=30_000)  # generous: CI machines can be busy
-            page.goto(app_url)
-            expect = sync_api.expect
-            expect(page.get_by_text("Popular picks", exact=True)).to_be_visible()
+    with chromium_page(viewport={"width": 1440, "height": 1700}) as page:
+        page.goto(app_url)
+        expect = sync_api.expect
+        expect(page.get_by_text("Popular picks", exact=True)).to_be_visible()
 
-            add_movie(page, "toy story", "Toy Story (1995)")
-            expect(page.get_by_text("1 movie(s) in your profile")).to_be_visible()
-            add_movie(page, "finding nemo", "Finding Nemo (2003)")
-            expect(page.get_by_text("2 movie(s) in your profile")).to_be_visible()
+        add_movie(page, "toy story", "Toy Story (1995)")
+        expect(page.get_by_text("1 movie(s) in your profile")).to_be_visible()
+        add_movie(page, "finding nemo", "Finding Nemo (2003)")
+        expect(page.get_by_text("2 movie(s) in your profile")).to_be_visible()
 
-            expect(page.get_by_text("Recommended for you", exact=True)).to_be_visible()
-            expect(page.get_by_text("movies for your 2-movie profile")).to_be_visible()
-            # The top picks are also written out as text (the table itself is a canvas).
-            picks = page.locator(".st-key-top_picks")
-            expect(picks).to_contain_text("1.")
-            expect(picks).to_contain_text(FAMILY_FILMS)
-            expect(page.get_by_text("Genre mix", exact=True)).to_be_visible()
-            assert not page.get_by_test_id("stException").count()
+        expect(page.get_by_text("Recommended for you", exact=True)).to_be_visible()
+        expect(page.get_by_text("movies for your 2-movie profile")).to_be_visible()
+        # The top picks are also written out as text (the table itself is a canvas).
+        picks = page.locator(".st-key-top_picks")
+        expect(picks).to_contain_text("1.")
+        expect(picks).to_contain_text(FAMILY_FILMS)
+        expect(page.get_by_text("Genre mix", exact=True)).to_be_visible()
+        assert not page.get_by_test_id("stException").count()
 
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000
+
+
+def test_server_without_a_bundle_starts_and_says_how_to_fix_it(tmp_path: Path) -> None:
+    """The start-up that reads the bundle lets a missing one through to the page's message."""
+    missing = tmp_path / "no-artifacts"
+    with streamlit_run(missing, tmp_path / "streamlit.log") as url, chromium_page() as page:
+        page.goto(url)
+        sync_api.expect(page.get_by_text("no model bundle")).to_be_visible()
+        command = page.get_by_test_id("stCode")  # the fix, as a command to copy
+        sync_api.expect(command).to_contain_text("python train_and_save_model.py --data-dir")
+        sync_api.expect(command).to_contain_text(str(missing))
+        assert not page.get_by_test_id("stException").count()
