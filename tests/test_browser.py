@@ -110,3 +110,17 @@ def test_server_without_a_bundle_starts_and_says_how_to_fix_it(tmp_path: Path) -
         sync_api.expect(command).to_contain_text("python train_and_save_model.py --data-dir")
         sync_api.expect(command).to_contain_text(str(missing))
         assert not page.get_by_test_id("stException").count()
+
+
+def test_an_unexpected_error_shows_no_traceback(tmp_path: Path) -> None:
+    """The project's .streamlit/config.toml keeps error details on the server."""
+    failing = tmp_path / "failing.py"
+    failing.write_text('import streamlit as st\nst.title("Hello")\nraise ValueError("secret")\n')
+    log = tmp_path / "streamlit.log"
+    with serve(failing, dict(os.environ), log) as (url, _), chromium_page() as page:
+        page.goto(url)
+        notice = page.get_by_test_id("stException")
+        sync_api.expect(notice).to_contain_text("This app has encountered an error")
+        shown = page.locator("body").inner_text()
+    assert "secret" not in shown and "ValueError" not in shown and "Traceback" not in shown
+    assert "ValueError: secret" in log.read_text()  # the details are in the server's log
