@@ -56,15 +56,34 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+# (path, inode, size, modification time) -> sha256 of the files this process has hashed
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
 def sha256_of_each(paths: Iterable[Path]) -> dict[Path, str]:
     """The sha256 of several files, hashed in parallel.
 
     hashlib releases the GIL while it hashes, so on two cores a 275 MB bundle (MovieLens-32M)
     is checked in about half the time; the largest files start first to balance the threads.
+    A file unchanged since this process hashed it (same inode, size and modification time) is
+    not read again: the app's server checks the bundle as it starts, then loads it for the
+    first page (0.15 s of hashing at MovieLens-32M).
     """
-    paths = sorted(paths, key=lambda path: path.stat().st_size, reverse=True)
+    identities = {path: _identity(path) for path in paths}
+    todo = sorted(
+        (path for path, key in identities.items() if key not in _DIGESTS),
+        key=lambda path: identities[path][2],
+        reverse=True,
+    )
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return dict(zip(paths, pool.map(sha256_of, paths), strict=True))
+        for path, digest in zip(todo, pool.map(sha256_of, todo), strict=True):
+            _DIGESTS[identities[path]] = digest
+    return {path: _DIGESTS[key] for path, key in identities.items()}
+
+
+def _identity(path: Path) -> tuple[str, int, int, int]:
+    status = path.stat()
+    return (str(path.resolve()), status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def save_bundle(

@@ -52,6 +52,7 @@ def test_missing_bundle_file_checksum_and_schema_are_one_error_type(artifacts, t
         Recommender.load(artifacts)
     shutil.copy(spare / "item_factors.npy", folder / "item_factors.npy")
 
+    Recommender.load(artifacts)  # checked once: a later change must still be caught
     with (folder / "user_factors.npy").open("r+b") as handle:
         handle.seek(-4, 2)
         handle.write(b"\x00\x01\x02\x03")
