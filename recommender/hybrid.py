@@ -64,10 +64,8 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _one_blas_thread() -> None:
-    try:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
-    except ImportError:
-        return
+    from threadpoolctl import threadpool_limits
+
     threadpool_limits(limits=1, user_api="blas")
 
 

@@ -43,7 +43,7 @@ def randomized_svd(
 
     The same matrix, k, n_iter and seed give the same factors on every run.
     """
-    from threadpoolctl import threadpool_limits  # training only (a scikit-learn dependency)
+    from threadpoolctl import threadpool_limits
 
     matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=False)
     width = min(k + OVERSAMPLES, *matrix.shape)
