@@ -43,7 +43,8 @@ train: $(VENV)/.installed
 	$(PY) train_and_save_model.py --data-dir $(DATA_DIR) --artifacts-dir $(ARTIFACTS_DIR) --download
 
 run: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
-	MOVIEREC_ARTIFACTS_DIR=$(ARTIFACTS_DIR) $(VENV)/bin/streamlit run main.py --server.port $(PORT)
+	MOVIEREC_ARTIFACTS_DIR=$(ARTIFACTS_DIR) $(VENV)/bin/streamlit run main.py --server.port $(PORT) \
+		--browser.serverAddress localhost
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
