@@ -68,7 +68,7 @@ WEIGHT_LABELS = {  # slider label and help; the table's part columns use the sam
 }
 SCORE_HELP = {
     "Score": "The blend of the three parts, with your weights",
-    "Predicted rating": "The rating-model score for this user (higher is better)",
+    "Match": "How strongly the rating model suggests it for them (higher is better; not stars)",
 }
 
 
@@ -647,12 +647,12 @@ def user_page(rec: Recommender, settings: Settings) -> None:
         )
     with suggestions:
         st.subheader(f"Recommended for user {user_id}")
-        st.caption("Movies they have not rated, best predicted rating first.")
+        st.caption("Movies they have not rated, best match to their ratings first.")
         picks_text(rec, table.head(TOP_PICKS_AS_TEXT))
         liked = rated[rated["rating"] >= 4.0]["genres"].str.split("|")
         genre_chart(liked.tolist(), table["genres"], "Rated 4+ by them", "Recommendations")
     st.subheader("All recommendations")
-    results_table(rec, table, "Predicted rating")
+    results_table(rec, table, "Match")
 
 
 def pick_random_user(rec: Recommender) -> None:

@@ -224,6 +224,7 @@ def test_existing_user_mode(app: AppTest, recommender) -> None:
     assert len(table) == 20
     rated = set(recommender.user_ratings(1)["title"])
     assert not rated & set(table["Title"])  # leaves out what they rated
+    assert table["Match"].is_monotonic_decreasing  # best match first, a score and not stars
     assert "Recommended for user 1" in [h.value for h in app.subheader]
     assert "User 1 rated 232 movies" in texts(app)
 
