@@ -118,15 +118,21 @@ def first_page_server(artifacts: Path, repeats: int) -> tuple[list[float], list[
     for _ in range(repeats):
         st.cache_resource.clear()
         st.cache_data.clear()
-        at = AppTest.from_file(str(MAIN), default_timeout=60)
-        SCRIPT_RUNS.clear()
-        start = time.perf_counter()
-        at.run()
-        round_trip.append(time.perf_counter() - start)
-        script.append(sum(SCRIPT_RUNS))
-        if at.exception:
-            raise RuntimeError(f"the app failed: {at.exception[0].value}")
+        seconds, in_script = timed_run(AppTest.from_file(str(MAIN), default_timeout=60))
+        round_trip.append(seconds)
+        script.append(in_script)
     return script, round_trip
+
+
+def timed_run(at: Any) -> tuple[float, float]:
+    """Run the app once: seconds for AppTest's round trip, and for the script run(s) inside."""
+    SCRIPT_RUNS.clear()
+    start = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError(f"the app failed: {at.exception[0].value}")
+    return seconds, sum(SCRIPT_RUNS)
 
 
 def profile_queries(rec: Recommender) -> Iterator[str]:
@@ -159,13 +165,9 @@ def profile_changes(artifacts: Path, changes: int) -> tuple[list[float], list[fl
             added.append(int(at.selectbox(key="search_choice").value))
             button = at.button(key="add_movie")
         button.click()
-        SCRIPT_RUNS.clear()
-        start = time.perf_counter()
-        at.run()
-        rerun.append(time.perf_counter() - start)
-        script.append(sum(SCRIPT_RUNS))
-        if at.exception:
-            raise RuntimeError(f"the app failed: {at.exception[0].value}")
+        seconds, in_script = timed_run(at)
+        rerun.append(seconds)
+        script.append(in_script)
         profile = dict.fromkeys(added)
         start = time.perf_counter()
         rec.recommend(profile, n=20)
