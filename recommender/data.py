@@ -233,8 +233,8 @@ def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool)
     if missing.any():
         index = _first(missing)
         value = raw.iloc[index]
-        problem = MISSING_VALUE if pd.isna(value) or str(value).strip() == "" else None
-        problem = problem or not_a_number(value, integer)
+        blank = pd.isna(value) or str(value).strip() == ""
+        problem = MISSING_VALUE if blank else not_a_number(value, integer)
         raise bad_value(path.name, column, file_row(path, index), problem)
     array = values.to_numpy(dtype=np.float64) if not integer else values.to_numpy()
     if integer:
