@@ -29,6 +29,7 @@ from recommender import BundleError, Recommender
 from recommender.bundle import MANIFEST, bundle_dir
 from recommender.evaluate import ndcg_overview
 from recommender.profiles import (
+    LINK_SITES,
     MAX_UPLOAD_BYTES,
     RATING_CHOICES,
     ProfileEntry,
@@ -231,9 +232,9 @@ def recommendations(
     exclude_genres: tuple[str, ...],
     years: tuple[int, int] | None,
 ) -> pd.DataFrame:
-    """Recommendations for the profile, or popular picks when it is empty."""
+    """Recommendations for the profile (popular picks when it is empty), with their links."""
     profile, profile_genres = recommend_arguments(entries)
-    return _rec.recommend(
+    table = _rec.recommend(
         profile,
         n,
         **dict(weights),
@@ -242,6 +243,7 @@ def recommendations(
         exclude_genres=exclude_genres,
         years=years,
     )
+    return with_links(_rec, table)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -254,10 +256,12 @@ def popular_picks(
     exclude_genres: tuple[str, ...],
     years: tuple[int, int] | None,
 ) -> pd.DataFrame:
-    """A sample of well-rated, much-rated movies for a visitor with an empty profile."""
-    return _rec.popular(
+    """A sample of well-rated, much-rated movies for a visitor with an empty profile, with
+    their links."""
+    table = _rec.popular(
         n, seed, include_genres=include_genres, exclude_genres=exclude_genres, years=years
     )
+    return with_links(_rec, table)
 
 
 # --- sidebar -------------------------------------------------------------------------------------
@@ -471,12 +475,12 @@ def show_recommendations(rec: Recommender, key: str, settings: Settings, right: 
         if table.empty:
             st.warning(NO_MATCH)
             return
-        picks_text(rec, table.head(TOP_PICKS_AS_TEXT))
+        picks_text(table.head(TOP_PICKS_AS_TEXT))
         genre_chart(
             [entry.genres for entry in entries], table["genres"], "Your profile", "Recommendations"
         )
     st.subheader("All recommendations")
-    results_table(rec, table, "Score", with_parts=True)
+    results_table(table, "Score", with_parts=True)
 
 
 def popular_section(rec: Recommender, key: str, n: int, filters: tuple) -> None:
@@ -494,18 +498,18 @@ def popular_section(rec: Recommender, key: str, n: int, filters: tuple) -> None:
     if table.empty:
         st.warning(NO_MATCH)
         return
-    picks_text(rec, table)
+    picks_text(table)
 
 
-def picks_text(rec: Recommender, table: pd.DataFrame) -> None:
+def picks_text(table: pd.DataFrame) -> None:
     """Movies as a numbered text list with genres, the reason and links to their pages.
 
     Text people read at a glance (and screen readers read out); titles are escaped Markdown.
     """
-    links = table_links(rec, table).to_dict(orient="records")
     lines = []
-    for rank, (row, pages) in enumerate(zip(table.itertuples(), links, strict=True), start=1):
-        sites = [f"[{site}]({url})" for site, url in pages.items() if isinstance(url, str)]
+    pages = table[list(LINK_SITES)].to_dict(orient="records")
+    for rank, (row, links) in enumerate(zip(table.itertuples(), pages, strict=True), start=1):
+        sites = [f"[{site}]({url})" for site, url in links.items() if isinstance(url, str)]
         genres = escape_markdown(row.genres.replace("|", ", "))
         lines.append(
             f"{rank}\\. **{escape_markdown(row.title)}** · {genres} — "
@@ -514,10 +518,11 @@ def picks_text(rec: Recommender, table: pd.DataFrame) -> None:
     st.container(key="top_picks").markdown("  \n".join(lines))
 
 
-def table_links(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
-    """MovieLens, IMDb and TMDB addresses for the movies of ``table``, in its order."""
+def with_links(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the MovieLens, IMDb and TMDB addresses of its movies as three columns."""
     ids = rec.movies.iloc[rec.codes_of(table["movieId"])][["movieId", "imdbId", "tmdbId"]]
-    return movie_links(ids.reset_index(drop=True))
+    links = movie_links(ids.reset_index(drop=True))
+    return pd.concat([table.reset_index(drop=True), links], axis=1)
 
 
 PARTS = [  # the same names as the weight sliders, so people see what each slider moves
@@ -527,12 +532,8 @@ PARTS = [  # the same names as the weight sliders, so people see what each slide
 ]
 
 
-def results_table(
-    rec: Recommender, table: pd.DataFrame, score_name: str, with_parts: bool = False
-) -> None:
-    """All results with their scores, reasons and links to MovieLens, IMDb and TMDB."""
-    links = table_links(rec, table)
-    table = table.reset_index(drop=True)  # aligns with ``links``
+def results_table(table: pd.DataFrame, score_name: str, with_parts: bool = False) -> None:
+    """All results (from ``with_links``) with their scores, reasons and links."""
     columns: dict[str, Any] = {
         "Title": table["title"],
         "Year": table["year"],
@@ -553,8 +554,8 @@ def results_table(
             config[label] = st.column_config.ProgressColumn(
                 min_value=0.0, max_value=1.0, format="%.2f", width="small"
             )
-    for site in links.columns:
-        columns[site] = links[site]
+    for site in LINK_SITES:
+        columns[site] = table[site]
         config[site] = st.column_config.LinkColumn(display_text=site, width="small")
     # One constructor call: adding columns one by one to a frame costs ~10 ms each in pandas 3.
     shown = pd.DataFrame(columns)
@@ -624,7 +625,7 @@ def user_page(rec: Recommender, settings: Settings) -> None:
         st.warning(f"There is no user {user_id}; ids run from {low} to {high} with gaps.")
         return
     rated = rec.user_ratings(int(user_id))
-    table = rec.for_user(int(user_id), settings.n)
+    table = with_links(rec, rec.for_user(int(user_id), settings.n))
     st.caption(
         f"User {user_id} rated {len(rated):,} movies, on average "
         f"{rated['rating'].mean():.1f} stars."
@@ -648,11 +649,11 @@ def user_page(rec: Recommender, settings: Settings) -> None:
     with suggestions:
         st.subheader(f"Recommended for user {user_id}")
         st.caption("Movies they have not rated, best match to their ratings first.")
-        picks_text(rec, table.head(TOP_PICKS_AS_TEXT))
+        picks_text(table.head(TOP_PICKS_AS_TEXT))
         liked = rated[rated["rating"] >= 4.0]["genres"].str.split("|")
         genre_chart(liked.tolist(), table["genres"], "Rated 4+ by them", "Recommendations")
     st.subheader("All recommendations")
-    results_table(rec, table, "Match")
+    results_table(table, "Match")
 
 
 def pick_random_user(rec: Recommender) -> None:
@@ -759,7 +760,7 @@ def main() -> None:
 async def warm_up(app: Any) -> AsyncIterator[None]:
     """Read the bundle when the server starts, so the first visitor does not wait for it.
 
-    By then importing this file has imported pandas, pyarrow and the model code (about 0.7 s
+    By then importing this file has imported pandas, pyarrow and the model code (about 0.6 s
     that the first visitor's page would otherwise spend); reading the bundle once brings its
     files into memory. A missing or broken bundle is left for the page to explain.
     """

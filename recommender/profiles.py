@@ -44,6 +44,7 @@ GENRE_SEPARATOR = "|"
 MOVIELENS_URL = "https://movielens.org/movies/{}"
 IMDB_URL = "https://www.imdb.com/title/tt{:07d}/"
 TMDB_URL = "https://www.themoviedb.org/movie/{}"
+LINK_SITES = ("MovieLens", "IMDb", "TMDB")  # the columns of movie_links, in this order
 
 
 class ProfileError(ValueError):
@@ -351,14 +352,12 @@ def movie_links(movies: pd.DataFrame) -> pd.DataFrame:
 
     A missing id gives an empty cell (missing value) rather than a broken link.
     """
-    return pd.DataFrame(
-        {
-            "MovieLens": [MOVIELENS_URL.format(int(i)) for i in movies["movieId"]],
-            "IMDb": [_link(IMDB_URL, i) for i in movies["imdbId"]],
-            "TMDB": [_link(TMDB_URL, i) for i in movies["tmdbId"]],
-        },
-        index=movies.index,
+    addresses = (
+        [MOVIELENS_URL.format(int(i)) for i in movies["movieId"]],
+        [_link(IMDB_URL, i) for i in movies["imdbId"]],
+        [_link(TMDB_URL, i) for i in movies["tmdbId"]],
     )
+    return pd.DataFrame(dict(zip(LINK_SITES, addresses, strict=True)), index=movies.index)
 
 
 def _link(template: str, movie_id: Any) -> str | None:
