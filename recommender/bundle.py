@@ -91,8 +91,14 @@ def save_bundle(
     movies: pd.DataFrame,
     arrays: dict[str, np.ndarray],
     manifest: dict[str, Any],
+    extra_files: Path | None = None,
 ) -> Path:
-    """Write a bundle atomically and make it current; return its directory."""
+    """Write a bundle atomically and make it current; return its directory.
+
+    ``extra_files`` is a folder of files written before (the Spark engine's executors write the
+    ``users/`` part files): it is moved into the bundle, and its files are listed and checked
+    like the others. It must be on the same file system as ``artifacts_dir``.
+    """
     artifacts_dir = Path(artifacts_dir)
     artifacts_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -100,6 +106,8 @@ def save_bundle(
     building = artifacts_dir / f".building-{name}"
     try:
         building.mkdir()
+        if extra_files is not None:
+            extra_files.rename(building / extra_files.name)
         files = _write_files(building, movies, arrays)
         manifest = {**manifest, "schema_version": SCHEMA_VERSION, "files": files}
         (building / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default))
@@ -117,9 +125,12 @@ def _write_files(folder: Path, movies: pd.DataFrame, arrays: dict[str, np.ndarra
     movies.to_parquet(folder / MOVIES_TABLE, index=False)
     for key, array in arrays.items():
         np.save(folder / f"{key}.npy", np.ascontiguousarray(array), allow_pickle=False)
-    checksums = sha256_of_each(folder.iterdir())
+    checksums = sha256_of_each(path for path in folder.rglob("*") if path.is_file())
     return {
-        path.name: {"bytes": path.stat().st_size, "sha256": checksums[path]}
+        path.relative_to(folder).as_posix(): {
+            "bytes": path.stat().st_size,
+            "sha256": checksums[path],
+        }
         for path in sorted(checksums)
     }
 

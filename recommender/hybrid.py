@@ -23,6 +23,7 @@ from recommender.bundle import Bundle, load_bundle
 from recommender.collaborative import CollaborativeModel
 from recommender.content import ContentModel, genre_tokens
 from recommender.data import MAX_RATING, MIN_RATING
+from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
 
 Profile = Mapping[int, float | None] | Sequence[int]
@@ -101,7 +102,7 @@ class Recommender:
         self.params: dict[str, Any] = params
         self.movie_ids: np.ndarray = self.movies["movieId"].to_numpy(np.int64)
         self._code_of = pd.Index(self.movie_ids)
-        self.user_ids: np.ndarray = arrays["user_ids"]
+        self.history = rating_history(bundle)  # what each user of the data set rated
         self.genres: list[str] = list(self.manifest["genres"])
         content = sp.csr_matrix(
             (arrays["content_data"], arrays["content_indices"], arrays["content_indptr"]),
@@ -112,8 +113,8 @@ class Recommender:
         self.cf = CollaborativeModel(
             item_factors=arrays["item_factors"],
             singular_values=np.asarray(arrays["singular_values"]),
-            user_factors=arrays["user_factors"],
-            user_means=arrays["user_means"],
+            user_factors=_optional_array(arrays, "user_factors"),  # no Spark bundle has them
+            user_means=_optional_array(arrays, "user_means"),
             variant=params["variant"],
             shrinkage=float(params["shrinkage"]),
             item_scale=_optional_array(arrays, "item_scale"),
@@ -127,10 +128,6 @@ class Recommender:
             prior=float(self.manifest["popularity"]["prior"]),
         )
         self._general = np.asarray(arrays["general_cf"], dtype=np.float32)
-        self._seen = sp.csr_matrix(
-            (arrays["seen_ratings"], arrays["seen_movies"], arrays["seen_indptr"]),
-            shape=(len(self.user_ids), len(self.movies)),
-        )
         self.default_weights: dict[str, float] = {
             name: float(params[name]) for name in WEIGHT_NAMES
         }
@@ -300,9 +297,12 @@ class Recommender:
 
     def _user_row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(movie codes, ratings) of what a user of the data set rated."""
-        user = self._user_code(user_id)
-        span = slice(self._seen.indptr[user], self._seen.indptr[user + 1])
-        return self._seen.indices[span], np.asarray(self._seen.data[span], np.float32)
+        return self.history.row(user_id)
+
+    @property
+    def user_ids(self) -> np.ndarray:
+        """The sorted userIds of the data set (int64)."""
+        return self.history.user_ids
 
     def user_ratings(self, user_id: int) -> pd.DataFrame:
         """What a user of the data set rated, highest first."""
@@ -329,12 +329,6 @@ class Recommender:
             self.default_weights[name] if value is None else float(value)
             for name, value in zip(WEIGHT_NAMES, given, strict=True)
         )
-
-    def _user_code(self, user_id: int) -> int:
-        code = int(np.searchsorted(self.user_ids, user_id))
-        if code >= len(self.user_ids) or self.user_ids[code] != user_id:
-            raise ValueError(f"unknown userId: {user_id}")
-        return code
 
     def _profile_genre_lists(
         self, codes: np.ndarray, profile_genres: Mapping[int, Sequence[str]] | None

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
@@ -158,25 +159,33 @@ def movie_table(model: Model) -> pd.DataFrame:
 
 
 def model_arrays(model: Model) -> dict[str, np.ndarray]:
-    """Every array of the bundle, by file name (without .npy)."""
+    """Every array of the bundle, by file name (without .npy).
+
+    The per-user arrays only when the seen ratings are on this machine: the Spark engine's
+    executors write them as Parquet part files instead (``recommender.history`` reads both).
+    """
     seen = model.data.ratings
     content = model.content.matrix
-    return {
-        "user_ids": model.data.user_ids.astype(np.int64),
-        "seen_indptr": seen.indptr.astype(np.int64),
-        "seen_movies": seen.indices.astype(np.int32, copy=False),
-        "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
+    arrays = {
         "content_data": content.data.astype(np.float32),
         "content_indices": content.indices.astype(np.int32),
         "content_indptr": content.indptr.astype(np.int64),
         "genre_idf": model.content.idf.astype(np.float32),
         "item_factors": model.cf.item_factors,
         "singular_values": model.cf.singular_values,
-        "user_factors": model.cf.user_factors,
-        "user_means": model.cf.user_means.astype(np.float32),
         "general_cf": model.cf.general_scores().astype(np.float32),
         "item_scale": _item_scale(model.cf),
     }
+    if sp.issparse(seen):
+        arrays |= {
+            "user_ids": model.data.user_ids.astype(np.int64),
+            "seen_indptr": seen.indptr.astype(np.int64),
+            "seen_movies": seen.indices.astype(np.int32, copy=False),
+            "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
+            "user_factors": model.cf.user_factors,
+            "user_means": model.cf.user_means.astype(np.float32),
+        }
+    return arrays
 
 
 def _item_scale(cf: CollaborativeModel) -> np.ndarray:
@@ -193,12 +202,14 @@ def write_model(
     timings: dict[str, float],
     manifest_extra: dict[str, Any] | None = None,
     inputs: list[dict[str, Any]] | None = None,
+    extra_files: Path | None = None,
 ) -> Path:
     """Write the bundle for a fitted model (atomically) and return its directory.
 
     ``manifest_extra`` adds or replaces manifest sections (the Spark engine records its engine,
     Spark version and master there). ``inputs`` are the input fingerprints when they were
-    computed already (``train`` hashes them while it fits).
+    computed already (``train`` hashes them while it fits). ``extra_files`` is a folder of files
+    written elsewhere (the Spark engine's ``users/`` parts), moved into the bundle.
     """
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -213,7 +224,9 @@ def write_model(
         "timings_seconds": timings,
         **(manifest_extra or {}),
     }
-    return save_bundle(artifacts_dir, movie_table(model), model_arrays(model), manifest)
+    return save_bundle(
+        artifacts_dir, movie_table(model), model_arrays(model), manifest, extra_files
+    )
 
 
 def library_versions() -> dict[str, str]:

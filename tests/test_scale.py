@@ -104,7 +104,7 @@ def test_users_sized_arrays_are_memory_mapped_not_copied(tmp_path):
     assert _mapped(rec.cf.user_factors)
     assert _mapped(rec.cf.item_factors)
     assert _mapped(rec.user_ids)
-    assert _mapped(rec._seen.indices) and _mapped(rec._seen.data)  # no copy of the ratings
+    assert _mapped(rec.history.movies) and _mapped(rec.history.ratings)  # no copy of the ratings
 
 
 def _peak_bytes(call) -> int:

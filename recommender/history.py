@@ -1,0 +1,165 @@
+"""What each user of the data set rated: the rows ``Recommender.for_user`` folds in.
+
+Two layouts hold the same thing, and ``rating_history`` picks the one a bundle has:
+
+- ``CsrHistory``: the local engine's arrays ``user_ids`` (sorted), ``seen_indptr``,
+  ``seen_movies`` and ``seen_ratings``, memory-mapped from the bundle.
+- ``PartitionedHistory``: the Spark engine's Parquet part files ``users/part-NNNNN.parquet``
+  (columns userId int64, movie_code int32, rating float32; sorted by userId, then movie code),
+  each holding one range of userIds, listed in the manifest's ``users`` section. The executors
+  write them; nothing per user passes through the driver. A row is read from the one part whose
+  range holds the user, and within it only the row groups whose userId statistics can hold it.
+
+A new visitor's recommendations never touch either: only ``for_user`` and ``user_ratings`` do.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from recommender.bundle import Bundle
+
+USERS_SECTION = "users"  # the manifest section that lists the part files
+PART_COLUMNS = ("userId", "movie_code", "rating")
+
+
+class RatingHistory(Protocol):
+    """The seen ratings of the data set's users, by userId (int64: exact beyond 2^53)."""
+
+    @property
+    def user_ids(self) -> np.ndarray:
+        """Every userId, sorted (int64)."""
+        ...
+
+    def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(movie codes int32, ratings float32) of what the user rated, by movie code;
+        ValueError naming the userId when the data set has no such user."""
+        ...
+
+    def __contains__(self, user_id: object) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+
+def unknown_user(user_id: int) -> ValueError:
+    return ValueError(f"unknown userId: {user_id}")
+
+
+class CsrHistory:
+    """The users x movies CSR arrays of the local engine's bundle (not copied)."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]):
+        self.user_ids: np.ndarray = arrays["user_ids"]
+        self.indptr: np.ndarray = arrays["seen_indptr"]
+        self.movies: np.ndarray = arrays["seen_movies"]
+        self.ratings: np.ndarray = arrays["seen_ratings"]
+
+    def _code(self, user_id: int) -> int:
+        code = int(np.searchsorted(self.user_ids, user_id))
+        if code >= len(self.user_ids) or self.user_ids[code] != user_id:
+            return -1
+        return code
+
+    def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+        code = self._code(user_id)
+        if code < 0:
+            raise unknown_user(user_id)
+        span = slice(self.indptr[code], self.indptr[code + 1])
+        return np.asarray(self.movies[span], np.int32), np.asarray(self.ratings[span], np.float32)
+
+    def __contains__(self, user_id: object) -> bool:
+        return isinstance(user_id, int | np.integer) and self._code(int(user_id)) >= 0
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+class PartitionedHistory:
+    """Parquet part files, one userId range each, read when a user's row is asked for."""
+
+    def __init__(self, folder: Path, section: Mapping[str, Any]):
+        self.folder = Path(folder)
+        self.parts: list[dict[str, Any]] = sorted(section["parts"], key=lambda p: p["first_user"])
+        self._firsts = [int(part["first_user"]) for part in self.parts]
+        self._count = int(section["count"])
+
+    def _part(self, user_id: int) -> dict[str, Any] | None:
+        """The part whose userId range holds ``user_id`` (ranges do not overlap)."""
+        index = bisect.bisect_right(self._firsts, user_id) - 1
+        if index < 0 or user_id > int(self.parts[index]["last_user"]):
+            return None
+        return self.parts[index]
+
+    def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+        user_id = int(user_id)
+        part = self._part(user_id)
+        found = None if part is None else _read_user(self.folder / part["file"], user_id)
+        if found is None or len(found[0]) == 0:
+            raise unknown_user(user_id)
+        return found
+
+    def __contains__(self, user_id: object) -> bool:
+        if not isinstance(user_id, int | np.integer):
+            return False
+        try:
+            self.row(int(user_id))
+        except ValueError:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return self._count
+
+    @cached_property
+    def user_ids(self) -> np.ndarray:
+        """Every userId, read from the parts' userId columns on first use (8 bytes a user:
+        the user mode of the app asks for it, a visitor's recommendations never do)."""
+        import pyarrow.parquet as pq
+
+        chunks = []
+        for part in self.parts:
+            users = pq.read_table(self.folder / part["file"], columns=["userId"])["userId"]
+            users = users.to_numpy().astype(np.int64, copy=False)
+            chunks.append(users[np.r_[True, users[1:] != users[:-1]]])  # sorted: drop repeats
+        return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+
+
+@lru_cache(maxsize=8)
+def _parquet_file(path: Path) -> Any:
+    """An open part file: its footer (row-group statistics) is read once per process."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path)
+
+
+def _read_user(path: Path, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The user's (movie codes, ratings) from the row groups of one part that can hold them."""
+    file = _parquet_file(path)
+    metadata = file.metadata
+    groups = []
+    for index in range(metadata.num_row_groups):
+        stats = metadata.row_group(index).column(0).statistics
+        if stats is None or not stats.has_min_max or stats.min <= user_id <= stats.max:
+            groups.append(index)
+    if not groups:
+        return None
+    table = file.read_row_groups(groups, columns=list(PART_COLUMNS))
+    users = table["userId"].to_numpy()
+    start = np.searchsorted(users, user_id, side="left")  # the part is sorted by user
+    end = np.searchsorted(users, user_id, side="right")
+    codes = table["movie_code"].to_numpy()[start:end].astype(np.int32, copy=False)
+    return codes, table["rating"].to_numpy()[start:end].astype(np.float32, copy=False)
+
+
+def rating_history(bundle: Bundle) -> RatingHistory:
+    """The history a bundle holds: Parquet parts when its manifest lists them, else the arrays."""
+    section = bundle.manifest.get(USERS_SECTION)
+    if section is not None and bundle.path is not None:
+        return PartitionedHistory(bundle.path, section)
+    return CsrHistory(bundle.arrays)
