@@ -153,10 +153,15 @@ def fit_svd(
 
 def column_scale(ratings: sp.csr_matrix, exponent: float) -> np.ndarray | None:
     """d_j = max(1, ratings of movie j)^exponent (float32), or None when exponent is 0."""
+    counts = np.bincount(ratings.indices, minlength=ratings.shape[1])
+    return column_scale_from_counts(counts, exponent)
+
+
+def column_scale_from_counts(counts: np.ndarray, exponent: float) -> np.ndarray | None:
+    """``column_scale`` from each movie's number of ratings."""
     if exponent == 0:
         return None
-    counts = np.maximum(np.bincount(ratings.indices, minlength=ratings.shape[1]), 1)
-    return (counts.astype(np.float64) ** exponent).astype(np.float32)
+    return (np.maximum(counts, 1).astype(np.float64) ** exponent).astype(np.float32)
 
 
 def effective_factors(k: int, shape: tuple[int, int]) -> int:

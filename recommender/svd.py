@@ -46,7 +46,7 @@ def randomized_svd(
     from threadpoolctl import threadpool_limits
 
     matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=False)
-    width = min(k + OVERSAMPLES, *matrix.shape)
+    width = sketch_width(k, matrix.shape)
     order, permuted = _by_popularity(matrix)
     threads = threads or (min(4, os.cpu_count() or 1) if matrix.nnz >= PARALLEL_NNZ else 1)
     # With our threads on the sparse products, BLAS gets one thread: its threads competing
@@ -54,11 +54,10 @@ def randomized_svd(
     blas = threadpool_limits(1, "blas") if threads > 1 else nullcontext()
     with ThreadPoolExecutor(threads) as pool, blas:
         times, times_transposed = _products(permuted, threads, pool)
-        rng = np.random.default_rng(seed)
-        q = times(rng.standard_normal((matrix.shape[1], width), dtype=np.float32))
+        q = times(random_start(matrix.shape[1], width, seed))
         for _ in range(n_iter):  # power iterations sharpen the spectrum: q spans the top of A
-            q = times(_orthonormal(times_transposed(_orthonormal(q))))
-        q = _orthonormal(q)
+            q = times(orthonormal(times_transposed(orthonormal(q))))
+        q = orthonormal(q)
         small = times_transposed(q).T  # width x movies: A projected onto q
         u_small, s, vt = np.linalg.svd(small, full_matrices=False)
         u = q @ u_small[:, :k]
@@ -67,10 +66,25 @@ def randomized_svd(
     return u, s[:k].astype(np.float32), item_factors
 
 
+def sketch_width(k: int, shape: tuple[int, int]) -> int:
+    """Columns of the random block: k plus the oversamples, at most the matrix's sides."""
+    return min(k + OVERSAMPLES, *shape)
+
+
+def random_start(columns: int, width: int, seed: int) -> np.ndarray:
+    """The seeded random block the first product starts from; its row r goes with the r-th
+    most rated column (``popularity_order``), so every engine draws the same one."""
+    return np.random.default_rng(seed).standard_normal((columns, width), dtype=np.float32)
+
+
+def popularity_order(counts: np.ndarray) -> np.ndarray:
+    """Columns most rated first (ties by column): the order of ``random_start``'s rows."""
+    return np.argsort(-np.asarray(counts), kind="stable")
+
+
 def _by_popularity(matrix: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
     """(order, matrix with its columns renumbered most-rated first); column j -> rank[j]."""
-    counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    order = np.argsort(-counts, kind="stable")
+    order = popularity_order(np.bincount(matrix.indices, minlength=matrix.shape[1]))
     rank = np.empty(len(order), dtype=matrix.indices.dtype)
     rank[order] = np.arange(len(order), dtype=rank.dtype)
     permuted = sp.csr_matrix(
@@ -124,7 +138,7 @@ def _products(
     return times, times_transposed
 
 
-def _orthonormal(block: np.ndarray) -> np.ndarray:
+def orthonormal(block: np.ndarray) -> np.ndarray:
     """An orthonormal basis of the columns of a tall ``block``: CholeskyQR2.
 
     Q = B R^-1 with R the Cholesky factor of B^T B, done twice (the second pass restores
@@ -141,9 +155,16 @@ def _orthonormal(block: np.ndarray) -> np.ndarray:
 
 
 def _cholesky_qr(block: np.ndarray) -> np.ndarray:
-    gram = (block.T @ block).astype(np.float64)
+    inverse = inverse_cholesky_factor((block.T @ block).astype(np.float64))
+    return block @ inverse.astype(block.dtype)
+
+
+def inverse_cholesky_factor(gram: np.ndarray) -> np.ndarray:
+    """R^-1 for the Gram matrix B^T B = R^T R of a block B: B R^-1 is orthonormal.
+
+    Raises LinAlgError when B is too ill-conditioned for it (see ``orthonormal``).
+    """
     upper = np.linalg.cholesky(gram).T  # raises LinAlgError unless positive definite
     if not np.isfinite(upper).all() or np.diag(upper).min() <= 1e-6 * np.diag(upper).max():
         raise np.linalg.LinAlgError("the block is too ill-conditioned for Cholesky QR")
-    inverse = np.linalg.inv(upper).astype(block.dtype)
-    return block @ inverse
+    return np.linalg.inv(upper)
