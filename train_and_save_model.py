@@ -106,7 +106,7 @@ def train_on_spark(args: argparse.Namespace, config: TrainingConfig) -> Training
     Returns None (after one line on stderr) when Spark is not installed or does not start.
     """
     try:
-        from recommender.spark_engine import EngineError, train_spark
+        from recommender.spark import EngineError, train_spark
     except ImportError as error:
         print(
             f"error: --engine spark needs pyspark ({error}); "

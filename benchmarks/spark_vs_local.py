@@ -135,7 +135,7 @@ def measure_quality(data_dir: Path, master: str) -> dict[str, float]:
     from recommender import metrics
     from recommender.data import load_dataset
     from recommender.evaluate import NEW_USER, evaluate, fit_local, trainer_fit
-    from recommender.spark_engine import spark_session, train_spark
+    from recommender.spark import spark_session, train_spark
     from recommender.training import TrainingConfig
 
     data, config = load_dataset(data_dir), TrainingConfig()
