@@ -1,15 +1,22 @@
-"""Spark engine against the local engine: the same CLI on the same data, time and peak memory.
+"""Spark engine against the local engine: the same CLI on the same data, time, memory, Spark work.
 
     python benchmarks/spark_vs_local.py DATA_DIR [DATA_DIR ...] [--master local[2]]
                                         [--repeat 1] [--json PATH] [--quality]
 
 Each run is the user's command, ``train_and_save_model.py --engine ENGINE``, in a fresh process,
 timed end to end (interpreter, imports, Spark's JVM start, training, bundle). Peak memory is the
-highest sum of the resident set sizes of the whole process tree: the Python driver, Spark's JVM
-(driver and executors: one JVM in local mode) and the Python workers Spark starts, sampled every
-50 ms from /proc. ``--quality`` also runs the evaluation harness (new-user NDCG@20, the same
+highest resident set size, sampled every 50 ms from /proc, of the whole process tree and of its
+parts: the Python driver (where the movie-side arrays are), Spark's JVM (driver and executor: one
+JVM in local mode) and the Python workers Spark starts.
+
+Spark runs with its event log on (a spark-defaults.conf in a temporary SPARK_CONF_DIR), and the
+log is read back for each stage of the training and each SVD pass: Spark jobs, shuffle bytes
+written, bytes of task results sent to the driver, and executor time. The training log's own
+lines give each stage's time and each pass's broadcast and driver-bound bytes.
+
+``--quality`` also runs the evaluation harness (new-user NDCG@20 of the default hybrid, the same
 split) on both engines. A table is printed and everything is written as JSON (default
-``benchmarks/results/spark_vs_local.json``).
+``benchmarks/results/spark_vs_local.json``); the load average is recorded beside each run.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +34,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +42,16 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "spark_vs_local.json"
 MB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")
+SVD_STAGE = "SVD ("
+BLOCKS_STAGE = "user blocks"
 
 
 # --- memory of a process tree -------------------------------------------------------------------
 
 
-def _children() -> dict[int, list[int]]:
-    """Every process's children, from /proc/*/stat (the 4th field is the parent)."""
-    tree: dict[int, list[int]] = {}
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process's (parent, command name), from /proc/*/stat."""
+    table: dict[int, tuple[int, str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -48,35 +59,43 @@ def _children() -> dict[int, list[int]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:  # the process ended meanwhile
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(parent, []).append(int(entry))
-    return tree
+        head, tail = stat.rsplit(")", 1)
+        table[int(entry)] = (int(tail.split()[1]), head.split("(", 1)[1])
+    return table
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants."""
-    tree, total, stack = _children(), 0, [root]
+def tree_rss_bytes(root: int) -> dict[str, int]:
+    """Resident bytes of ``root`` ("driver"), its JVM descendants and its other descendants."""
+    table = _processes()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (parent, _) in table.items():
+        children[parent].append(pid)
+    sizes = {"driver": 0, "jvm": 0, "workers": 0}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        with contextlib.suppress(OSError):  # the process ended meanwhile
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        stack.extend(tree.get(pid, []))
-    return total
+        with contextlib.suppress(OSError, KeyError):  # the process ended meanwhile
+            kind = "driver" if pid == root else "jvm" if table[pid][1] == "java" else "workers"
+            sizes[kind] += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        stack.extend(children.get(pid, []))
+    return sizes
 
 
-def run_measured(command: list[str], interval: float = 0.05) -> dict[str, Any]:
-    """Run ``command``; its wall time, exit code, output and the peak RSS of its process tree."""
+def run_measured(command: list[str], env: dict[str, str], interval: float = 0.05) -> dict:
+    """Run ``command``: its wall time, exit code, output and the peak RSS of its process tree."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    peak = 0
+    peaks = {"total": 0, "driver": 0, "jvm": 0, "workers": 0}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_bytes(process.pid))
+            sizes = tree_rss_bytes(process.pid)
+            sizes["total"] = sum(sizes.values())
+            for kind, size in sizes.items():
+                peaks[kind] = max(peaks[kind], size)
             done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -87,11 +106,95 @@ def run_measured(command: list[str], interval: float = 0.05) -> dict[str, Any]:
     sampler.join()
     return {
         "seconds": round(seconds, 2),
-        "peak_rss_mb": round(peak / MB, 1),
+        "peak_rss_mb": round(peaks.pop("total") / MB, 1),
+        "peak_rss_mb_by_process": {kind: round(size / MB, 1) for kind, size in peaks.items()},
         "returncode": process.returncode,
         "stdout": stdout,
         "stderr": stderr,
     }
+
+
+# --- what the training log and Spark's event log say ------------------------------------------
+
+
+def stage_seconds(stdout: str) -> dict[str, dict[str, float]]:
+    """Each stage's time and Spark jobs from the log ("NAME: done in 1.23 s (5 Spark jobs)")."""
+    stages = {}
+    for line in stdout.splitlines():
+        if ": done in " in line:
+            name, rest = line.split(": done in ", 1)
+            jobs = re.search(r"\((\d+) Spark jobs\)", rest)
+            stages[name] = {"seconds": float(rest.split()[0])}
+            if jobs:
+                stages[name]["jobs"] = int(jobs.group(1))
+    return stages
+
+
+PASS_LINE = re.compile(
+    r"SVD pass (\d+)/\d+: ([\d.]+) s, broadcast ([\d.]+) MB, to the driver ([\d.]+) MB"
+)
+
+
+def pass_lines(stdout: str) -> list[dict[str, float]]:
+    """The training log's line for each SVD pass: time, broadcast and driver-bound MB."""
+    keys = ("pass", "seconds", "broadcast_mb", "to_driver_mb")
+    return [
+        dict(zip(keys, map(float, match.groups()), strict=True))
+        for match in map(PASS_LINE.search, stdout.splitlines())
+        if match
+    ]
+
+
+def event_log_costs(folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Per job group (training stage) and per job description (SVD pass): Spark jobs, shuffle
+    bytes written, task result bytes, executor run and CPU seconds, from the event log."""
+    events = [
+        json.loads(line) for path in folder.rglob("*") if path.is_file() for line in path.open()
+    ]
+    job_keys: dict[int, tuple[str, str]] = {}
+    stage_job: dict[int, int] = {}
+    for event in events:
+        if event["Event"] == "SparkListenerJobStart":
+            properties = event.get("Properties", {})
+            group = properties.get("spark.jobGroup.id") or ""
+            job_keys[event["Job ID"]] = (group, properties.get("spark.job.description") or "")
+            for stage in event["Stage IDs"]:
+                stage_job.setdefault(stage, event["Job ID"])
+    costs: dict[str, dict[str, dict[str, float]]] = {"stages": {}, "passes": {}}
+    for job, (group, description) in job_keys.items():  # a pass is described "SVD pass i/n"
+        job_keys[job] = (group, description if description.startswith("SVD pass") else "")
+        for key, name in (("stages", group), ("passes", job_keys[job][1])):
+            if name:
+                costs[key].setdefault(name, defaultdict(float))["jobs"] += 1
+    for event in events:
+        if event["Event"] != "SparkListenerTaskEnd" or event["Stage ID"] not in stage_job:
+            continue
+        group, description = job_keys[stage_job[event["Stage ID"]]]
+        metrics = event.get("Task Metrics") or {}
+        shuffle = (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
+        for key, name in (("stages", group), ("passes", description)):
+            if name:
+                cost = costs[key][name]
+                cost["shuffle_mb"] += shuffle / MB
+                cost["result_mb"] += metrics.get("Result Size", 0) / MB
+                cost["executor_seconds"] += metrics.get("Executor Run Time", 0) / 1000
+                cost["executor_cpu_seconds"] += metrics.get("Executor CPU Time", 0) / 1e9
+    return {
+        key: {name: {k: round(v, 2) for k, v in cost.items()} for name, cost in table.items()}
+        for key, table in costs.items()
+    }
+
+
+def spark_conf_dir(folder: Path, events: Path) -> Path:
+    """A SPARK_CONF_DIR whose spark-defaults.conf turns the (plain JSON) event log on."""
+    folder.mkdir()
+    (folder / "spark-defaults.conf").write_text(
+        "spark.eventLog.enabled true\n"
+        f"spark.eventLog.dir file://{events}\n"
+        "spark.eventLog.compress false\n"
+        "spark.eventLog.rolling.enabled false\n"
+    )
+    return folder
 
 
 # --- one data set -------------------------------------------------------------------------------
@@ -103,26 +206,48 @@ def train_command(engine: str, data_dir: Path, artifacts: Path, master: str) -> 
     return command + (["--spark-master", master] if engine == "spark" else [])
 
 
-def stage_seconds(stdout: str) -> dict[str, float]:
-    """The per-stage timings the training log prints ("NAME: done in 1.23 s ...")."""
-    stages = {}
-    for line in stdout.splitlines():
-        if ": done in " in line:
-            name, rest = line.split(": done in ", 1)
-            stages[name] = float(rest.split()[0])
-    return stages
+def measure_run(engine: str, data_dir: Path, master: str) -> dict[str, Any]:
+    """One training in a fresh process, with Spark's event log read back for a Spark run."""
+    with tempfile.TemporaryDirectory(prefix="movierec-bench-") as scratch:
+        scratch_dir = Path(scratch)
+        env = dict(os.environ)
+        if engine == "spark":
+            (scratch_dir / "events").mkdir()
+            conf = spark_conf_dir(scratch_dir / "conf", scratch_dir / "events")
+            env["SPARK_CONF_DIR"] = str(conf)
+        load = os.getloadavg()[0]
+        run = run_measured(train_command(engine, data_dir, scratch_dir / "out", master), env)
+        if run["returncode"] != 0:
+            raise SystemExit(f"{engine} training failed:\n{run['stderr'][-2000:]}")
+        run["load_average_before"] = round(load, 2)
+        run["load_average_after"] = round(os.getloadavg()[0], 2)
+        stdout = run.pop("stdout")
+        run.pop("stderr")
+        run["stages"] = stage_seconds(stdout)
+        if engine == "spark":
+            run["passes"] = pass_lines(stdout)
+            run["spark"] = event_log_costs(scratch_dir / "events")
+            run["bundle"] = bundle_sizes(scratch_dir / "out")
+    return run
+
+
+def bundle_sizes(artifacts: Path) -> dict[str, Any]:
+    """Bytes of the bundle and of its users/ part files, and the manifest's counts."""
+    folder = artifacts / (artifacts / "CURRENT").read_text().strip()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    parts = [
+        entry["bytes"] for name, entry in manifest["files"].items() if name.startswith("users/")
+    ]
+    return {
+        "bytes": sum(entry["bytes"] for entry in manifest["files"].values()),
+        "user_part_bytes": sum(parts),
+        "user_parts": len(parts),
+        "counts": manifest["counts"],
+    }
 
 
 def measure_engine(engine: str, data_dir: Path, master: str, repeat: int) -> dict[str, Any]:
-    runs = []
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="movierec-bench-") as scratch:
-            run = run_measured(train_command(engine, data_dir, Path(scratch), master))
-        if run["returncode"] != 0:
-            raise SystemExit(f"{engine} training failed:\n{run['stderr'][-2000:]}")
-        run["stages"] = stage_seconds(run.pop("stdout"))
-        run.pop("stderr")
-        runs.append(run)
+    runs = [measure_run(engine, data_dir, master) for _ in range(repeat)]
     return {
         "seconds": statistics.median(r["seconds"] for r in runs),
         "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
@@ -166,21 +291,41 @@ def count_ratings(data_dir: Path) -> int:
 # --- output -------------------------------------------------------------------------------------
 
 
+def svd_work(run: dict[str, Any]) -> dict[str, float]:
+    """Seconds and Spark jobs of the SVD stage, and of the user blocks built for it."""
+    work = {"svd_seconds": 0.0, "svd_jobs": 0, "blocks_seconds": 0.0, "blocks_jobs": 0}
+    for name, stage in run["stages"].items():
+        kind = (
+            "svd"
+            if name.startswith(SVD_STAGE)
+            else "blocks"
+            if name.startswith(BLOCKS_STAGE)
+            else ""
+        )
+        if kind:
+            work[f"{kind}_seconds"] += stage["seconds"]
+            work[f"{kind}_jobs"] += stage.get("jobs", 0)
+    return work
+
+
 def table(results: list[dict[str, Any]]) -> str:
     header = (
-        f"{'data':<22} {'ratings':>10} {'local s':>8} {'spark s':>8} {'time x':>7} "
-        f"{'local MB':>9} {'spark MB':>9} {'mem x':>6}"
+        f"{'data':<16} {'ratings':>10} {'local s':>8} {'spark s':>8} {'local MB':>9} "
+        f"{'spark MB':>9} {'SVD s':>6} {'SVD jobs':>8} {'blocks s':>8} {'blocks jobs':>11}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
         local, spark = r["local"], r["spark"]
+        work = svd_work(spark["runs"][0])
         lines.append(
-            f"{r['name']:<22} {r['ratings']:>10,} {local['seconds']:>8.1f} "
-            f"{spark['seconds']:>8.1f} {r['time_ratio']:>7.1f} {local['peak_rss_mb']:>9.0f} "
-            f"{spark['peak_rss_mb']:>9.0f} {r['memory_ratio']:>6.1f}"
+            f"{r['name']:<16} {r['ratings']:>10,} {local['seconds']:>8.1f} "
+            f"{spark['seconds']:>8.1f} "
+            f"{local['peak_rss_mb']:>9.0f} {spark['peak_rss_mb']:>9.0f} "
+            f"{work['svd_seconds']:>6.1f} {work['svd_jobs']:>8} {work['blocks_seconds']:>8.1f} "
+            f"{work['blocks_jobs']:>11}"
         )
         if "ndcg_at_20" in r:
-            lines.append(f"{'':<22} new-user NDCG@20: {r['ndcg_at_20']}")
+            lines.append(f"{'':<16} new-user NDCG@20: {r['ndcg_at_20']}")
     return "\n".join(lines)
 
 
@@ -204,9 +349,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{data_dir.name}: training with the {engine} engine ...", file=sys.stderr)
             result[engine] = measure_engine(engine, data_dir, args.master, args.repeat)
         result["time_ratio"] = round(result["spark"]["seconds"] / result["local"]["seconds"], 2)
-        result["memory_ratio"] = round(
-            result["spark"]["peak_rss_mb"] / result["local"]["peak_rss_mb"], 2
-        )
         if args.quality:
             print(f"{data_dir.name}: new-user NDCG@20 of both engines ...", file=sys.stderr)
             result["ndcg_at_20"] = measure_quality(data_dir, args.master)

@@ -44,16 +44,17 @@ META_FIELDS = (
     ("users", pa.int64()),
     ("ratings", pa.int64()),
     ("duplicates", pa.int64()),
+    ("movies", pa.int64()),  # movies the part's users rated: its rows of A^T Y in each pass
     ("mean_sum", pa.float64()),  # the sum of the users' mean ratings (the "centered" offset)
 )
 ARRAY_FIELDS = (("indptr", np.int64), ("columns", np.int32), ("values", np.float32))
-ARRAY_FIELDS += (("movies", np.int32), ("means", np.float32))
+ARRAY_FIELDS += (("movie_codes", np.int32), ("means", np.float32))
 BLOCK_SCHEMA = pa.schema(
     [pa.field(name, kind, nullable=False) for name, kind in META_FIELDS]
     + [pa.field(name, pa.binary(), nullable=False) for name, _ in ARRAY_FIELDS]
 )
 SPARK_SCHEMA = "part int, file string, first_user long, last_user long, users long, "
-SPARK_SCHEMA += "ratings long, duplicates long, mean_sum double, "
+SPARK_SCHEMA += "ratings long, duplicates long, movies long, mean_sum double, "
 SPARK_SCHEMA += ", ".join(f"{name} binary" for name, _ in ARRAY_FIELDS)
 
 
@@ -109,7 +110,7 @@ def build_blocks(batches: Iterator[pa.RecordBatch], folder: str) -> Iterator[pa.
     means = (np.add.reduceat(ratings, starts, dtype=np.float64) / np.diff(indptr)).astype(
         np.float32
     )
-    meta = (part, name, users[0], users[-1], len(starts), len(users), duplicates)
+    meta = (part, name, users[0], users[-1], len(starts), len(users), duplicates, len(movies))
     arrays = (indptr, columns.astype(np.int32), ratings, movies.astype(np.int32), means)
     row = [*meta, float(means.sum(dtype=np.float64)), *(array.tobytes() for array in arrays)]
     yield pa.RecordBatch.from_arrays([pa.array([value]) for value in row], schema=BLOCK_SCHEMA)
@@ -146,6 +147,7 @@ def write_part(
 def _split_row(row: Any) -> tuple[dict[str, Any], Block]:
     meta = {name: row[name] for name, _ in META_FIELDS}
     arrays = {name: np.frombuffer(row[name], dtype) for name, dtype in ARRAY_FIELDS}
+    arrays["movies"] = arrays.pop("movie_codes")
     return meta, Block(**arrays)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pyspark.sql import SparkSession
 
 from recommender import data as D
@@ -105,12 +106,35 @@ def fit_spark(
     notes: list[str] = []
     with _stage(spark, "load (movies on the driver)", timings, progress):
         movies, input_files = load_catalogue(spark, data_dir)
-    n_movies = len(movies)
+    # before any work: the widest the SVD can be (fewer users than factors only narrow it)
+    check_driver_results(spark, len(movies), sketch_width(config.factors, (2**62, len(movies))))
     with _stage(spark, "read, validate and code ratings (Spark, one pass)", timings, progress):
         coded = load_ratings(spark, data_dir, movies["movieId"].to_numpy(), notes)
-    with _stage(spark, "user blocks and users/ parts (Spark)", timings, progress):
-        blocks, parts = user_blocks(coded.frame, block_count(spark, coded.ratings), staging)
+    try:
+        with _stage(spark, "user blocks and users/ parts (Spark)", timings, progress):
+            blocks, parts = user_blocks(coded.frame, block_count(spark, coded.ratings), staging)
+    finally:
         coded.cached.unpersist()
+    try:
+        model = fit_on_blocks(spark, blocks, parts, movies, config, notes, timings, progress)
+    finally:
+        blocks.unpersist()
+    model.data.input_files = input_files
+    return model, users_section(parts, model.data.ratings.shape[0], model.data.n_ratings)
+
+
+def fit_on_blocks(
+    spark: SparkSession,
+    blocks: Any,
+    parts: list[dict[str, Any]],
+    movies: pd.DataFrame,
+    config: TrainingConfig,
+    notes: list[str],
+    timings: dict[str, float],
+    progress: Progress,
+) -> Model:
+    """Popularity, content and the SVD, once the ratings are cached user blocks."""
+    n_movies = len(movies)
     users, ratings = sum(p["users"] for p in parts), sum(p["ratings"] for p in parts)
     if duplicates := sum(part["duplicates"] for part in parts):
         notes.append(D.duplicates_note(duplicates))
@@ -129,10 +153,9 @@ def fit_spark(
     with _stage(spark, stage, timings, progress):
         svd = fit_svd_spark(spark, blocks, (users, n_movies), votes, k, config, progress)
         cf = with_mean_user(svd, config, mean_offset)
-    blocks.unpersist()
     matrix = RatingsOnExecutors((users, n_movies), ratings)
-    data = D.Dataset(movies, np.empty(0, np.int64), matrix, notes, input_files)
-    return Model(data, popularity, content, cf), users_section(parts, users, ratings)
+    data = D.Dataset(movies, np.empty(0, np.int64), matrix, notes)
+    return Model(data, popularity, content, cf)
 
 
 def fit_svd_spark(
@@ -149,7 +172,6 @@ def fit_svd_spark(
     if config.variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {config.variant!r}")
     width = sketch_width(k, shape)
-    check_driver_results(spark, shape[1], width)
     scale = column_scale_from_counts(votes, config.item_norm_exponent)
     cores = spark.sparkContext.defaultParallelism
     options = SvdOptions(
@@ -198,7 +220,7 @@ def check_driver_results(spark: SparkSession, n_movies: int, width: int) -> None
 
 def users_section(parts: list[dict[str, Any]], users: int, ratings: int) -> dict[str, Any]:
     """The manifest's list of the part files: each one's userId range and counts."""
-    keys = ("file", "first_user", "last_user", "users", "ratings")
+    keys = ("file", "first_user", "last_user", "users", "ratings", "movies")
     listed = [{key: part[key] for key in keys} for part in parts]
     return {"layout": "parquet", "count": users, "ratings": ratings, "parts": listed}
 
@@ -245,6 +267,7 @@ def train_spark(
 
 
 def _manifest_extra(spark: SparkSession, data_dir: str | Path, users: dict) -> dict:
+    touched = sum(part["movies"] for part in users["parts"])
     extra: dict[str, Any] = {
         "engine": "spark",
         "spark": {
@@ -253,6 +276,7 @@ def _manifest_extra(spark: SparkSession, data_dir: str | Path, users: dict) -> d
             "collaborative": ALGORITHM,
             "passes": N_ITER + 1,
             "user_blocks": len(users["parts"]),
+            "touched_movie_rows": touched,  # sum over blocks of the movies each one rated
             "data": str(data_dir),
         },
         USERS_SECTION: users,

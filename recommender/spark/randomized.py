@@ -85,9 +85,9 @@ def randomized_svd_spark(
     passes = options.n_iter + 1
     for step in range(passes):
         context.setJobDescription(f"SVD pass {step + 1}/{passes}")
-        at_y, gram, sums = one_pass(blocks, z, scale, options, n_movies)
+        at_y, gram, sums = one_pass(blocks, z, scale, options, n_movies, f"{step + 1}/{passes}")
         to_q = orthonormalizer(gram)  # Q = Y to_q is orthonormal
-        at_q = (at_y @ to_q).astype(np.float32)  # A^T Q
+        at_q = at_y @ to_q.astype(np.float32)  # A^T Q, float32 as the local engine's
         if step < options.n_iter:
             z = orthonormal(at_q)
     context.setJobDescription(None)
@@ -105,7 +105,12 @@ def randomized_svd_spark(
 
 
 def one_pass(
-    blocks: RDD, z: np.ndarray, scale: Broadcast | None, options: SvdOptions, n_movies: int
+    blocks: RDD,
+    z: np.ndarray,
+    scale: Broadcast | None,
+    options: SvdOptions,
+    n_movies: int,
+    name: str = "",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(A^T Y, Y^T Y, colsum(Y)) for Y = A z: one Spark job; z is broadcast for it."""
     started = time.perf_counter()
@@ -126,8 +131,8 @@ def one_pass(
         shared.destroy()
     received = at_y.nbytes + sum(extra.nbytes for extra in extras.values())
     options.report(
-        f"SVD pass: {time.perf_counter() - started:.2f} s, broadcast {z.nbytes / 2**20:.1f} MB, "
-        f"to the driver {received / 2**20:.1f} MB"
+        f"SVD pass {name}: {time.perf_counter() - started:.2f} s, broadcast "
+        f"{z.nbytes / 2**20:.1f} MB, to the driver {received / 2**20:.1f} MB"
     )
     return at_y, extras[GRAM], extras[COLUMN_SUMS]
 

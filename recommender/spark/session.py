@@ -18,6 +18,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,9 @@ STANDALONE_PORT = 7077
 LOCAL_SHUFFLE_PARTITIONS = 8  # Spark's 200 suit a cluster, not a laptop's cores
 PACKAGE = Path(__file__).resolve().parents[1]  # recommender/
 _SHIPPED: set[str] = set()  # applications that have the package already
+
+# pyspark 4.3 warns about pandas 3 on every conversion; the conversions used here are tested.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
 
 
 class EngineError(RuntimeError):
