@@ -2,6 +2,7 @@
 
     python benchmarks/spark_vs_local.py DATA_DIR [DATA_DIR ...] [--master local[2]]
                                         [--repeat 1] [--json PATH] [--quality]
+    python benchmarks/spark_vs_local.py --plan benchmarks/results/spark_vs_local.json
 
 Each run is the user's command, ``train_and_save_model.py --engine ENGINE``, in a fresh process,
 timed end to end (interpreter, imports, Spark's JVM start, training, bundle). Peak memory is the
@@ -17,6 +18,10 @@ lines give each stage's time and each pass's broadcast and driver-bound bytes.
 ``--quality`` also runs the evaluation harness (new-user NDCG@20 of the default hybrid, the same
 split) on both engines. A table is printed and everything is written as JSON (default
 ``benchmarks/results/spark_vs_local.json``); the load average is recorded beside each run.
+
+``--plan`` trains nothing: from the costs the largest data set measured (bytes per rating
+shuffled and written, bytes per touched movie row in a pass, bytes sent to the driver) it works
+out passes, driver memory and shuffle volume at MovieLens-32M and at 1B ratings (docs/spark.md).
 """
 
 from __future__ import annotations
@@ -38,7 +43,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script: the recommender and benchmarks packages
 RESULTS = REPO / "benchmarks" / "results" / "spark_vs_local.json"
 MB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -242,6 +250,7 @@ def bundle_sizes(artifacts: Path) -> dict[str, Any]:
         "bytes": sum(entry["bytes"] for entry in manifest["files"].values()),
         "user_part_bytes": sum(parts),
         "user_parts": len(parts),
+        "touched_movie_rows": manifest["spark"]["touched_movie_rows"],
         "counts": manifest["counts"],
     }
 
@@ -288,6 +297,79 @@ def count_ratings(data_dir: Path) -> int:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1
 
 
+# --- at sizes not measured here: worked out from the measured costs ------------------------------
+
+SCENARIOS = {  # name: (users, movies, ratings, cores of the cluster)
+    "MovieLens-32M": (200_948, 87_585, 32_000_204, 2),
+    "1B ratings": (50_000_000, 2_000_000, 1_000_000_000, 200),
+}
+RATINGS_PER_BLOCK = 4_000_000  # recommender/spark/engine.py
+DRIVER_ARRAYS = 24  # bytes per movie and column the driver holds at its peak (docs/spark.md)
+
+
+def measured_costs(result: dict[str, Any]) -> dict[str, float]:
+    """Per-unit costs of the largest measured Spark run: bytes per rating shuffled into the user
+    blocks and written as part files, bytes per touched movie row shuffled in a pass, bytes per
+    movie and column sent to the driver in a pass."""
+    run = result["spark"]["runs"][0]
+    counts, bundle, stages = run["bundle"]["counts"], run["bundle"], run["spark"]["stages"]
+    width = counts["factors"] + 10
+    blocks = next(cost for name, cost in stages.items() if name.startswith(BLOCKS_STAGE))
+    passes = list(run["spark"]["passes"].values())
+    return {
+        "width": width,
+        "ratings_shuffle_bytes": blocks["shuffle_mb"] * MB / counts["ratings"],
+        "part_bytes": bundle["user_part_bytes"] / counts["ratings"],
+        "pass_shuffle_bytes_per_row": statistics.median(p["shuffle_mb"] for p in passes)
+        * MB
+        / (bundle["touched_movie_rows"] * width),
+        "pass_driver_bytes": statistics.median(p["result_mb"] for p in passes)
+        * MB
+        / (counts["movies"] * width),
+    }
+
+
+def touched_movies(movies: int, ratings_per_block: float) -> float:
+    """Expected movies one block of ratings touches under the generator's popularity curve."""
+    from benchmarks.generate_movielens import make_popularity
+
+    weights = make_popularity(movies).weights
+    return float(np.sum(-np.expm1(ratings_per_block * np.log1p(-weights))))
+
+
+def plan(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Passes, driver memory and shuffle volume at each of SCENARIOS, per ``measured_costs``."""
+    largest = max(results["results"], key=lambda r: r["ratings"])
+    unit = measured_costs(largest)
+    rows = []
+    for name, (users, movies, ratings, cores) in SCENARIOS.items():
+        blocks = cores * -(-ratings // (cores * RATINGS_PER_BLOCK))
+        touched = touched_movies(movies, ratings / blocks)
+        side = movies * unit["width"]  # movie-side values of one pass
+        rows.append(
+            {
+                "data": name,
+                "users": users,
+                "movies": movies,
+                "ratings": ratings,
+                "user_blocks": blocks,
+                "ratings_shuffle_gb": ratings * unit["ratings_shuffle_bytes"] / 2**30,
+                "users_parts_gb": ratings * unit["part_bytes"] / 2**30,
+                "touched_per_block": touched,
+                "pass_shuffle_gb": blocks
+                * touched
+                * unit["width"]
+                * unit["pass_shuffle_bytes_per_row"]
+                / 2**30,
+                "pass_shuffle_bound_gb": blocks * side * unit["pass_shuffle_bytes_per_row"] / 2**30,
+                "pass_to_driver_gb": side * unit["pass_driver_bytes"] / 2**30,
+                "pass_broadcast_gb": side * 4 / 2**30,
+                "driver_arrays_gb": side * DRIVER_ARRAYS / 2**30,
+            }
+        )
+    return rows
+
+
 # --- output -------------------------------------------------------------------------------------
 
 
@@ -329,9 +411,33 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def plan_table(rows: list[dict[str, Any]]) -> str:
+    """The plan as the markdown table docs/spark.md shows."""
+    lines = [
+        "| data | user blocks | movies a block touches | ratings shuffled once | users/ parts "
+        "| per SVD pass: shuffle (bound) | to the driver | broadcast | driver's arrays |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['data']} | {r['user_blocks']:,} | {r['touched_per_block']:,.0f} "
+            f"| {r['ratings_shuffle_gb']:,.1f} GB | {r['users_parts_gb']:,.1f} GB "
+            f"| {r['pass_shuffle_gb']:,.1f} GB ({r['pass_shuffle_bound_gb']:,.0f} GB) "
+            f"| {r['pass_to_driver_gb']:,.2f} GB | {r['pass_broadcast_gb']:,.2f} GB "
+            f"| {r['driver_arrays_gb']:,.1f} GB |"
+        )
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dirs", type=Path, nargs="+", help="MovieLens-format folders")
+    parser.add_argument("data_dirs", type=Path, nargs="*", help="MovieLens-format folders")
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        help="print passes, driver memory and shuffle volume at MovieLens-32M and 1B ratings "
+        "from the costs measured in this JSON (no training)",
+    )
     parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
     parser.add_argument("--repeat", type=int, default=1, help="runs per engine (median)")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the figures")
@@ -341,6 +447,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.plan:
+        print(plan_table(plan(json.loads(args.plan.read_text()))))
+        return 0
     results = []
     for data_dir in args.data_dirs:
         result: dict[str, Any] = {"name": data_dir.name, "data_dir": str(data_dir)}
