@@ -8,7 +8,8 @@ Each run is the user's command, ``train_and_save_model.py --engine ENGINE``, in 
 timed end to end (interpreter, imports, Spark's JVM start, training, bundle). Peak memory is the
 highest resident set size, sampled every 50 ms from /proc, of the whole process tree and of its
 parts: the Python driver (where the movie-side arrays are), Spark's JVM (driver and executor: one
-JVM in local mode) and the Python workers Spark starts.
+JVM in local mode) and the Python workers Spark starts. CPU time is summed over the same
+processes: on a shared machine it varies far less than wall time.
 
 Spark runs with its event log on (a spark-defaults.conf in a temporary SPARK_CONF_DIR), and the
 log is read back for each stage of the training and each SVD pass: Spark jobs, shuffle bytes
@@ -50,6 +51,7 @@ sys.path.insert(0, str(REPO))  # run as a script: the recommender and benchmarks
 RESULTS = REPO / "benchmarks" / "results" / "spark_vs_local.json"
 MB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 SVD_STAGE = "SVD ("
 BLOCKS_STAGE = "user blocks"
 
@@ -57,9 +59,9 @@ BLOCKS_STAGE = "user blocks"
 # --- memory of a process tree -------------------------------------------------------------------
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """Every process's (parent, command name), from /proc/*/stat."""
-    table: dict[int, tuple[int, str]] = {}
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process's (parent, command name, CPU seconds so far), from /proc/*/stat."""
+    table: dict[int, tuple[int, str, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -68,25 +70,29 @@ def _processes() -> dict[int, tuple[int, str]]:
         except OSError:  # the process ended meanwhile
             continue
         head, tail = stat.rsplit(")", 1)
-        table[int(entry)] = (int(tail.split()[1]), head.split("(", 1)[1])
+        fields = tail.split()
+        cpu = (int(fields[11]) + int(fields[12])) / TICKS
+        table[int(entry)] = (int(fields[1]), head.split("(", 1)[1], cpu)
     return table
 
 
-def tree_rss_bytes(root: int) -> dict[str, int]:
-    """Resident bytes of ``root`` ("driver"), its JVM descendants and its other descendants."""
+def tree_usage(root: int) -> dict[int, tuple[str, int, float]]:
+    """(kind, resident bytes, CPU seconds) of ``root`` ("driver") and each of its descendants
+    ("jvm" for Spark's JVM, "workers" for the rest: Spark's Python workers)."""
     table = _processes()
     children: dict[int, list[int]] = defaultdict(list)
-    for pid, (parent, _) in table.items():
+    for pid, (parent, _, _) in table.items():
         children[parent].append(pid)
-    sizes = {"driver": 0, "jvm": 0, "workers": 0}
+    usage = {}
     stack = [root]
     while stack:
         pid = stack.pop()
         with contextlib.suppress(OSError, KeyError):  # the process ended meanwhile
             kind = "driver" if pid == root else "jvm" if table[pid][1] == "java" else "workers"
-            sizes[kind] += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            usage[pid] = (kind, resident, table[pid][2])
         stack.extend(children.get(pid, []))
-    return sizes
+    return usage
 
 
 def run_measured(command: list[str], env: dict[str, str], interval: float = 0.05) -> dict:
@@ -96,11 +102,15 @@ def run_measured(command: list[str], env: dict[str, str], interval: float = 0.05
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     peaks = {"total": 0, "driver": 0, "jvm": 0, "workers": 0}
+    cpu: dict[int, tuple[str, float]] = {}  # the last CPU seconds seen of each process
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            sizes = tree_rss_bytes(process.pid)
+            sizes = {"driver": 0, "jvm": 0, "workers": 0}
+            for pid, (kind, resident, seconds) in tree_usage(process.pid).items():
+                sizes[kind] += resident
+                cpu[pid] = (kind, seconds)
             sizes["total"] = sum(sizes.values())
             for kind, size in sizes.items():
                 peaks[kind] = max(peaks[kind], size)
@@ -112,8 +122,14 @@ def run_measured(command: list[str], env: dict[str, str], interval: float = 0.05
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
+    cpu_by_kind: dict[str, float] = defaultdict(float)
+    for kind, used in cpu.values():
+        cpu_by_kind[kind] += used
     return {
         "seconds": round(seconds, 2),
+        # CPU time depends far less than wall time on what else the machine runs
+        "cpu_seconds": round(sum(cpu_by_kind.values()), 1),
+        "cpu_seconds_by_process": {kind: round(used, 1) for kind, used in cpu_by_kind.items()},
         "peak_rss_mb": round(peaks.pop("total") / MB, 1),
         "peak_rss_mb_by_process": {kind: round(size / MB, 1) for kind, size in peaks.items()},
         "returncode": process.returncode,
@@ -259,6 +275,7 @@ def measure_engine(engine: str, data_dir: Path, master: str, repeat: int) -> dic
     runs = [measure_run(engine, data_dir, master) for _ in range(repeat)]
     return {
         "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
         "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
         "runs": runs,
     }
@@ -392,8 +409,9 @@ def svd_work(run: dict[str, Any]) -> dict[str, float]:
 
 def table(results: list[dict[str, Any]]) -> str:
     header = (
-        f"{'data':<16} {'ratings':>10} {'local s':>8} {'spark s':>8} {'local MB':>9} "
-        f"{'spark MB':>9} {'SVD s':>6} {'SVD jobs':>8} {'blocks s':>8} {'blocks jobs':>11}"
+        f"{'data':<16} {'ratings':>10} {'local s':>8} {'cpu s':>6} {'spark s':>8} {'cpu s':>6} "
+        f"{'local MB':>9} {'spark MB':>9} {'SVD s':>6} {'SVD jobs':>8} {'blocks s':>8} "
+        f"{'blocks jobs':>11}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
@@ -401,7 +419,7 @@ def table(results: list[dict[str, Any]]) -> str:
         work = svd_work(spark["runs"][0])
         lines.append(
             f"{r['name']:<16} {r['ratings']:>10,} {local['seconds']:>8.1f} "
-            f"{spark['seconds']:>8.1f} "
+            f"{local['cpu_seconds']:>6.0f} {spark['seconds']:>8.1f} {spark['cpu_seconds']:>6.0f} "
             f"{local['peak_rss_mb']:>9.0f} {spark['peak_rss_mb']:>9.0f} "
             f"{work['svd_seconds']:>6.1f} {work['svd_jobs']:>8} {work['blocks_seconds']:>8.1f} "
             f"{work['blocks_jobs']:>11}"

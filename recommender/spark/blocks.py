@@ -83,14 +83,15 @@ class Block:
 def user_blocks(
     coded: DataFrame, partitions: int, folder: Path
 ) -> tuple[RDD, list[dict[str, Any]]]:
-    """(the cached blocks, one dict of counts per part file), the part files written in
-    ``folder``/users/. Nothing per user or per rating comes to the driver."""
+    """(the cached (counts, Block) pairs: ``.values()`` are the blocks, one dict of counts per
+    part file), the part files written in ``folder``/users/. Nothing per user or per rating
+    comes to the driver."""
     (folder / PART_FOLDER).mkdir(parents=True, exist_ok=True)
     ranged = coded.repartitionByRange(partitions, "user")
     built = ranged.mapInArrow(partial(build_blocks, folder=str(folder)), SPARK_SCHEMA)
     blocks = built.rdd.map(_split_row).persist(StorageLevel.MEMORY_AND_DISK)
-    parts = blocks.map(itemgetter(0)).collect()
-    return blocks.map(itemgetter(1)), sorted(parts, key=itemgetter("first_user"))
+    parts = blocks.keys().collect()
+    return blocks, sorted(parts, key=itemgetter("first_user"))
 
 
 def build_blocks(batches: Iterator[pa.RecordBatch], folder: str) -> Iterator[pa.RecordBatch]:

@@ -112,13 +112,15 @@ def fit_spark(
         coded = load_ratings(spark, data_dir, movies["movieId"].to_numpy(), notes)
     try:
         with _stage(spark, "user blocks and users/ parts (Spark)", timings, progress):
-            blocks, parts = user_blocks(coded.frame, block_count(spark, coded.ratings), staging)
+            cached, parts = user_blocks(coded.frame, block_count(spark, coded.ratings), staging)
     finally:
         coded.cached.unpersist()
     try:
-        model = fit_on_blocks(spark, blocks, parts, movies, config, notes, timings, progress)
+        model = fit_on_blocks(
+            spark, cached.values(), parts, movies, config, notes, timings, progress
+        )
     finally:
-        blocks.unpersist()
+        cached.unpersist()
     model.data.input_files = input_files
     return model, users_section(parts, model.data.ratings.shape[0], model.data.n_ratings)
 
