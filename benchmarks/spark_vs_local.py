@@ -321,7 +321,6 @@ SCENARIOS = {  # name: (users, movies, ratings, cores of the cluster)
     "1B ratings": (50_000_000, 2_000_000, 1_000_000_000, 200),
 }
 RATINGS_PER_BLOCK = 4_000_000  # recommender/spark/engine.py
-DRIVER_ARRAYS = 24  # bytes per movie and column the driver holds at its peak (docs/spark.md)
 
 
 def measured_costs(result: dict[str, Any]) -> dict[str, float]:
@@ -346,6 +345,19 @@ def measured_costs(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def driver_memory(results: dict[str, Any]) -> tuple[float, float]:
+    """(bytes per movie-side value, bytes with none): the least-squares line through the Python
+    driver's median peak RSS of each measured data set against its movies x (k + 10)."""
+    values, peaks = [], []
+    for result in results["results"]:
+        runs = result["spark"]["runs"]
+        counts = runs[0]["bundle"]["counts"]
+        values.append(counts["movies"] * (counts["factors"] + 10))
+        peaks.append(statistics.median(r["peak_rss_mb_by_process"]["driver"] for r in runs) * MB)
+    slope, intercept = np.polyfit(values, peaks, 1)
+    return float(slope), float(intercept)
+
+
 def touched_movies(movies: int, ratings_per_block: float) -> float:
     """Expected movies one block of ratings touches under the generator's popularity curve."""
     from benchmarks.generate_movielens import make_popularity
@@ -358,6 +370,7 @@ def plan(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Passes, driver memory and shuffle volume at each of SCENARIOS, per ``measured_costs``."""
     largest = max(results["results"], key=lambda r: r["ratings"])
     unit = measured_costs(largest)
+    per_value, baseline = driver_memory(results)
     rows = []
     for name, (users, movies, ratings, cores) in SCENARIOS.items():
         blocks = cores * -(-ratings // (cores * RATINGS_PER_BLOCK))
@@ -381,7 +394,8 @@ def plan(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "pass_shuffle_bound_gb": blocks * side * unit["pass_shuffle_bytes_per_row"] / 2**30,
                 "pass_to_driver_gb": side * unit["pass_driver_bytes"] / 2**30,
                 "pass_broadcast_gb": side * 4 / 2**30,
-                "driver_arrays_gb": side * DRIVER_ARRAYS / 2**30,
+                "driver_python_gb": (baseline + side * per_value) / 2**30,
+                "driver_bytes_per_value": per_value,
             }
         )
     return rows
@@ -433,7 +447,7 @@ def plan_table(rows: list[dict[str, Any]]) -> str:
     """The plan as the markdown table docs/spark.md shows."""
     lines = [
         "| data | user blocks | movies a block touches | ratings shuffled once | users/ parts "
-        "| per SVD pass: shuffle (bound) | to the driver | broadcast | driver's arrays |",
+        "| per SVD pass: shuffle (bound) | to the driver | broadcast | driver (Python) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
@@ -442,7 +456,7 @@ def plan_table(rows: list[dict[str, Any]]) -> str:
             f"| {r['ratings_shuffle_gb']:,.1f} GB | {r['users_parts_gb']:,.1f} GB "
             f"| {r['pass_shuffle_gb']:,.1f} GB ({r['pass_shuffle_bound_gb']:,.0f} GB) "
             f"| {r['pass_to_driver_gb']:,.2f} GB | {r['pass_broadcast_gb']:,.2f} GB "
-            f"| {r['driver_arrays_gb']:,.1f} GB |"
+            f"| {r['driver_python_gb']:,.1f} GB |"
         )
     return "\n".join(lines)
 

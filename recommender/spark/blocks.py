@@ -198,7 +198,8 @@ def sum_by_movie(
     extras = {key: value for key, value in results if key < 0}
     width = next((value.shape[1] for key, value in results if key >= 0), 0)
     total = np.zeros((n_movies, width), dtype=dtype)
-    for key, value in results:
+    while results:  # each block let go once copied: the driver holds about one copy
+        key, value = results.pop()
         if key >= 0:
             total[key * block_rows : key * block_rows + len(value)] = value
     return total, extras

@@ -78,7 +78,7 @@ def randomized_svd_spark(
 ) -> Factorisation:
     """The rank-``options.k`` truncated SVD of the users x movies matrix held in ``blocks``."""
     n_users, n_movies = shape
-    z = np.empty((n_movies, width), dtype=np.float32)
+    z: np.ndarray | None = np.empty((n_movies, width), dtype=np.float32)
     z[popularity_order(votes)] = random_start(n_movies, width, options.seed)
     context = blocks.context
     scale = None if options.item_scale is None else context.broadcast(options.item_scale)
@@ -86,14 +86,18 @@ def randomized_svd_spark(
     for step in range(passes):
         context.setJobDescription(f"SVD pass {step + 1}/{passes}")
         at_y, gram, sums = one_pass(blocks, z, scale, options, n_movies, f"{step + 1}/{passes}")
+        z = None  # movie-sized arrays are let go once used: they make the driver's peak
         to_q = orthonormalizer(gram)  # Q = Y to_q is orthonormal
         at_q = at_y @ to_q.astype(np.float32)  # A^T Q, float32 as the local engine's
+        del at_y
         if step < options.n_iter:
             z = orthonormal(at_q)
+            del at_q
     context.setJobDescription(None)
     if scale is not None:
         scale.destroy()
     u_small, s, vt = np.linalg.svd(at_q.T, full_matrices=False)
+    del at_q
     k = options.k
     mean_q = sums @ to_q / max(n_users, 1)
     mean_user = (mean_q @ u_small[:, :k]) * s[:k]
