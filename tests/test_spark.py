@@ -36,7 +36,7 @@ from recommender.bundle import MANIFEST, bundle_dir, load_bundle
 from recommender.data import load_dataset
 from recommender.evaluate import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
 from recommender.metrics import ndcg_at_k
-from recommender.spark import spark_session, train_spark
+from recommender.spark import EngineError, spark_session, train_spark
 from tests.conftest import REPO, TINY_MOVIES, write_csv
 from tests.test_data import BAD_RATINGS, RATINGS_HEADER
 
@@ -452,3 +452,39 @@ def test_yarn_without_hadoop_configuration_is_one_line(tiny_data: Path, tmp_path
         "of the cluster's Hadoop configuration (core-site.xml, yarn-site.xml); it is not set or "
         "not a folder"
     ]
+
+
+def test_a_bad_master_url_is_one_line(tiny_data: Path, tmp_path: Path):
+    """Spark's launcher would print a Java stack trace (and the old engine blamed Java)."""
+    arguments = ["--data-dir", str(tiny_data), "--artifacts-dir", str(tmp_path)]
+    run = _cli("--spark-master", "foo", *arguments, timeout=30)
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        "error: --spark-master foo is not a Spark master URL: use local[*], local[N], "
+        "spark://HOST:PORT, yarn or k8s://https://HOST:PORT"
+    ]
+
+
+def test_no_java_says_so_last(tiny_data: Path, tmp_path: Path):
+    env = dict(os.environ, JAVA_HOME=str(tmp_path / "no-java"))
+    arguments = ["--data-dir", str(tiny_data), "--artifacts-dir", str(tmp_path / "a")]
+    run = _cli("--spark-master", "local[1]", *arguments, env=env, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == (
+        "error: Spark's Java process did not start: Spark 4 needs Java 17 or newer (install it, "
+        "e.g. apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
+    )
+
+
+def test_a_driver_result_limit_too_small_is_said_before_any_work(spark, tmp_path: Path):
+    """25,000 movies x (160 + 10) float32 and the Gram: 16.4 MiB a pass, above this module's 16."""
+    folder = tmp_path / "data"
+    movies = "".join(f"{code},Movie {code} (2000),Drama\n" for code in range(1, 25_001))
+    write_csv(folder, "movies.csv", "movieId,title,genres\n" + movies)
+    write_csv(folder, "ratings.csv", RATINGS_HEADER + "1,1,4.0,10\n")
+    with pytest.raises(EngineError) as caught:
+        train_spark(folder, tmp_path / "artifacts", TrainingConfig(), spark=spark)
+    assert str(caught.value) == (
+        "each SVD pass brings 16.4 MB to the driver (25,000 movies x 170 float32), more than "
+        "spark.driver.maxResultSize=16m: raise it, e.g. in spark-defaults.conf"
+    )

@@ -214,7 +214,7 @@ def check_driver_results(spark: SparkSession, n_movies: int, width: int) -> None
     needed = n_movies * width * 4 + (width + 1) * width * 8  # A^T Y, the Gram, the sums
     if 0 < allowed < needed:
         raise EngineError(
-            f"each SVD pass brings {needed / 2**20:.0f} MB to the driver ({n_movies:,} movies x "
+            f"each SVD pass brings {needed / 2**20:.1f} MB to the driver ({n_movies:,} movies x "
             f"{width} float32), more than spark.driver.maxResultSize={limit}: raise it, e.g. "
             "in spark-defaults.conf"
         )

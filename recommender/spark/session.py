@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -101,12 +103,35 @@ def _package_archive() -> Path:
     return archive
 
 
+def java_version() -> int:
+    """The major version of the java Spark would start ($JAVA_HOME's, else the PATH's); 0 if
+    there is none."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java:
+        return 0
+    try:
+        shown = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', shown.stderr)
+    if not found:
+        return 0
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major  # "1.8" is Java 8
+
+
 # --- the master, before the JVM starts ----------------------------------------------------------
 
 
 def check_master(master: str) -> None:
     """Raise EngineError (one line, with the fix) for a master that cannot work."""
-    if master.split("-")[0] == "yarn":  # yarn, also yarn-client / yarn-cluster of old
+    if master != "yarn" and not master.startswith(("local", "spark://", "k8s://")):
+        raise EngineError(  # Spark's launcher would print a Java stack trace and exit
+            f"--spark-master {master} is not a Spark master URL: use local[*], local[N], "
+            "spark://HOST:PORT, yarn or k8s://https://HOST:PORT"
+        )
+    if master == "yarn":
         folders = [os.environ.get(name) for name in ("HADOOP_CONF_DIR", "YARN_CONF_DIR")]
         if not any(folder and Path(folder).is_dir() for folder in folders):
             raise EngineError(
@@ -160,10 +185,12 @@ def start_failure(master: str, error: Exception) -> str:
     """One line for an error of SparkSession.getOrCreate."""
     text = str(error)
     if "JAVA_GATEWAY_EXITED" in text or isinstance(error, FileNotFoundError):
-        return (
-            "Spark's Java process did not start: Spark 4 needs Java 17 or newer "
-            "(install it, e.g. apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
-        )
+        if java_version() < 17:
+            return (
+                "Spark's Java process did not start: Spark 4 needs Java 17 or newer "
+                "(install it, e.g. apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
+            )
+        return f"Spark's Java process exited as it started on {master} (its reason is above)"
     java = getattr(error, "java_exception", None)
     first = str(java.toString()) if java is not None else (text.strip().splitlines() or [""])[0]
     return f"Spark did not start on {master}: {first}"
