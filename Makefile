@@ -59,7 +59,7 @@ screenshot: system-deps $(VENV)/.installed-dev
 
 # The offline evaluation (README "Evaluation"); writes its figures into the bundle's manifest.
 evaluate: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
-	$(PY) -m recommender.evaluate --data-dir $(DATA_DIR) --profile-size 1 3 5 10 \
+	$(PY) -m recommender.evaluation --data-dir $(DATA_DIR) --profile-size 1 3 5 10 \
 		--artifacts-dir $(ARTIFACTS_DIR) --out evaluation
 
 # Training time, memory, bundle size and latency on one data set (README "Scale").

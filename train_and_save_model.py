@@ -1,7 +1,7 @@
 """Train the recommender on MovieLens-format CSVs and write the artifact bundle.
 
 python train_and_save_model.py [--data-dir data] [--artifacts-dir artifacts]
-                               [--factors 64] [--seed 0] [--download]
+                               [--factors 160] [--seed 0] [--variant pure] [--download]
                                [--engine {local,spark}] [--spark-master local[*]]
 
 With --engine spark the data dir may be any URI Spark reads (hdfs://, s3a://, file://).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from recommender.data import DataError
 from recommender.download import GROUPLENS_URL, REQUIRED, download_movielens, has_data
-from recommender.training import TrainingConfig, TrainingSummary, train
+from recommender.training import TrainingConfig, TrainingError, TrainingSummary, train
 
 DEFAULTS = TrainingConfig()
 
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = train(
                 args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True)
             )
-    except DataError as error:
+    except (DataError, TrainingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

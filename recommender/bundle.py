@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: arrays named <scorer>.<array>; no user factors
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 MOVIES_TABLE = "movies.parquet"
@@ -161,6 +161,15 @@ def bundle_dir(artifacts_dir: str | Path) -> Path:
     return folder
 
 
+def bundle_version(artifacts_dir: str | Path) -> str:
+    """Which bundle is current and when its manifest last changed ("" if there is none)."""
+    try:
+        folder = bundle_dir(artifacts_dir)
+        return f"{folder.resolve()}@{(folder / MANIFEST).stat().st_mtime_ns}"
+    except (BundleError, OSError):
+        return ""
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     hint = FIX_HINT.format(artifacts=folder.parent)
     try:
@@ -215,6 +224,34 @@ def load_bundle(artifacts_dir: str | Path, verify: bool = True) -> Bundle:
     }
     movies = pd.read_parquet(folder / MOVIES_TABLE)
     return Bundle(folder, manifest, movies, arrays)
+
+
+def expect_array(
+    arrays: dict[str, np.ndarray] | Any,
+    name: str,
+    shape: tuple[int | None, ...],
+    kind: str = "fiu",
+) -> np.ndarray:
+    """``arrays[name]``, checked: present, of ``shape`` (None = any length on that axis) and of
+    a dtype kind in ``kind`` ("f" float, "i" signed, "u" unsigned integer); else ``BundleError``.
+
+    Scorers call this in ``from_arrays`` with the bundle's counts, so an array of the wrong
+    shape is refused when the bundle loads, not found later as an IndexError in a request.
+    """
+    hint = FIX_HINT.format(artifacts="ARTIFACTS_DIR")
+    if name not in arrays:
+        raise BundleError(f"the bundle has no array {name!r}; retrain with: {hint}")
+    array = arrays[name]
+    fits = len(array.shape) == len(shape) and all(
+        want is None or have == want for have, want in zip(array.shape, shape, strict=True)
+    )
+    if not fits or array.dtype.kind not in kind:
+        wanted = "x".join("any" if want is None else str(want) for want in shape)
+        raise BundleError(
+            f"bundle array {name!r} is {array.dtype} {'x'.join(map(str, array.shape))}, "
+            f"expected {wanted}; retrain with: {hint}"
+        )
+    return array
 
 
 def _mapped(path: Path) -> np.ndarray:
