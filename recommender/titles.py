@@ -146,8 +146,8 @@ def compact_key(text: str) -> str:
 # inside a word. A typo-corrected match gets TYPO_FACTOR times its tier and its similarity.
 EXACT, PREFIX, WORD_START, INSIDE = 1.0, 0.8, 0.5, 0.3
 TYPO_FACTOR = 0.7
-# Less for a match that runs one of the query's words across two words of the title: "toys"
-# means Toys (1992) more than Toy Story, "them" means Them! more than The Matrix.
+# Less for a match whose words part where the title's do not: "toys" means Toys (1992) more
+# than Toy Story, "them" Them! more than The Matrix, "e.t." E.T. more than Eternal Sunshine.
 ACROSS_WORDS = 0.2
 # Popularity (log of the number of ratings, 0-1) counts half as much as relevance: an exact
 # match beats a prefix match unless the prefix match is far better known ("star" -> Star Wars).
@@ -157,6 +157,7 @@ MAX_INSIDE = 2000  # occurrences looked at inside words; enough to fill any page
 MIN_TYPO = 4  # shorter words are not corrected: too many words are one edit away
 TYPO_CUTOFF = 75  # rapidfuzz ratio (0-100) for a word to count as a correction
 TYPO_CHOICES = 3  # corrections tried per word
+MAX_TYPO_WORDS = 3  # words corrected per query: a pasted paragraph costs no more than a title
 _END = "\U0010ffff"  # sorts after every letter: the end of a prefix range
 
 
@@ -249,14 +250,19 @@ class TitleSearch:
         return hi - lo
 
     def _across_words(self, starts: np.ndarray, words: list[str]) -> np.ndarray:
-        """For matches at ``starts``: does a title word start inside one of the query's words?"""
-        inside, end = [], 0  # offsets in the query that are inside one of its words
+        """For matches at ``starts``: do the query's words and the title's words part at
+        different places? ("toys" over "toy story", "e t" over "eternal")"""
+        inside, boundaries, end = [], [], 0  # offsets in the query
         for word in words:
             inside.extend(range(end + 1, end + len(word)))
             end += len(word)
-        if not inside:
-            return np.zeros(len(starts), dtype=bool)
-        return self._word_start[starts[:, None] + np.asarray(inside)].any(axis=1)
+            boundaries.append(end)
+        across = np.zeros(len(starts), dtype=bool)
+        if inside:  # a title word starts inside a query word
+            across |= self._word_start[starts[:, None] + np.asarray(inside)].any(axis=1)
+        if len(boundaries) > 1:  # a query word starts inside a title word
+            across |= ~self._word_start[starts[:, None] + np.asarray(boundaries[:-1])].all(axis=1)
+        return across
 
     def _suffix(self, entry: int) -> str:
         return self._text[self._entry_start[entry] : self._entry_end[entry]]
@@ -272,13 +278,18 @@ class TitleSearch:
     def _typo_queries(self, words: list[str]) -> list[tuple[list[str], float]]:
         """The query with its unknown words replaced by the nearest known words, with the
         lowest similarity of the replacements (0-100): "godfathr" -> "godfather"."""
-        options = []
+        options, corrected = [], 0
         for index, word in enumerate(words):
             partial = index == len(words) - 1  # the word being typed
-            if len(word) < MIN_TYPO or self.vocabulary.knows(word, partial):
+            if (
+                len(word) < MIN_TYPO
+                or corrected == MAX_TYPO_WORDS
+                or self.vocabulary.knows(word, partial)
+            ):
                 options.append([(word, 100.0)])
             else:
                 options.append(self.vocabulary.nearest(word, TYPO_CHOICES) or [(word, 100.0)])
+                corrected += 1
         combinations = islice(product(*options), TYPO_CHOICES**2)
         queries = [([w for w, _ in combo], min(s for _, s in combo)) for combo in combinations]
         return [(query, score) for query, score in queries if score < 100]

@@ -154,6 +154,7 @@ SEARCH_CASES = [
     ("star wars", "Star Wars: Episode IV - A New Hope (1977)"),
     ("die har", "Die Hard (1988)"),
     ("them", "Them! (1954)"),  # not "The M..."
+    ("e.t.", "E.T. the Extra-Terrestrial (1982)"),  # not "Eternal Sunshine..."
     ("LEON", "Léon: The Professional (a.k.a. The Professional) (Léon) (1994)"),
 ]
 
