@@ -2,6 +2,7 @@
 
 python train_and_save_model.py [--data-dir data] [--artifacts-dir artifacts]
                                [--factors 160] [--seed 0] [--variant pure] [--download]
+                               [--if-changed]
                                [--engine {local,spark}] [--spark-master local[*]]
 
 With --engine spark the data dir may be any URI Spark reads (hdfs://, s3a://, file://).
@@ -15,7 +16,15 @@ import time
 from pathlib import Path
 
 from recommender.data import DataError
-from recommender.download import GROUPLENS_URL, REQUIRED, download_movielens, has_data
+from recommender.download import (
+    GROUPLENS_URL,
+    REQUIRED,
+    download_movielens,
+    has_data,
+    locate_data,
+    where_data_goes,
+)
+from recommender.retrain import needs_training
 from recommender.training import TrainingConfig, TrainingError, TrainingSummary, train
 
 DEFAULTS = TrainingConfig()
@@ -43,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"if the data folder has no CSVs, fetch ml-latest-small from {GROUPLENS_URL}",
     )
     parser.add_argument("--download-url", default=GROUPLENS_URL, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="keep the current bundle when it was trained on these very CSVs (size and sha256) "
+        "with these parameters; without CSVs, keep it too",
+    )
     parser.add_argument(
         "--engine",
         choices=("local", "spark"),
@@ -73,14 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         local = isinstance(args.data_dir, Path)  # a URI is for the Spark engine to check
+        if local and (found := locate_data(args.data_dir)) != args.data_dir:
+            print(f"reading {found}/, the one folder in {args.data_dir}/ with the CSVs")
+            args.data_dir = found
+        if args.if_changed and local:
+            needed, reason = needs_training(args.artifacts_dir, args.data_dir, config)
+            print(f"{'training' if needed else 'not training'}: {reason}", flush=True)
+            if not needed:
+                return 0
         if args.download and local and not has_data(args.data_dir):
             print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
             download_movielens(args.data_dir, args.download_url)
         elif local and not has_data(args.data_dir):
             missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
             raise DataError(
-                f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
-                f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
+                f"{args.data_dir / missing}: file not found; "
+                f"{where_data_goes(args.data_dir, args.download_url)}; or add --download"
             )
         if args.engine == "spark":
             summary = train_on_spark(args, config)

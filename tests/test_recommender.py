@@ -126,8 +126,8 @@ def test_search_ignores_case_accents_and_trailing_articles(recommender):
     assert recommender.search("matrix")["title"].iloc[0] == "Matrix, The (1999)"
     assert recommender.search("the MATRIX")["title"].iloc[0] == "Matrix, The (1999)"
     # the title is "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)": accents either way
-    for query in ("d'amelie poulain", "D'AMÉLIE", "Amélie (fabuleux"):
-        assert recommender.search(query)["movieId"].tolist() == [4973], query
+    for query in ("d'amelie poulain", "D'AMÉLIE", "fabuleux destin"):
+        assert recommender.search(query)["movieId"].iloc[0] == 4973, query
     assert recommender.search("").empty
     assert len(recommender.search("the", n=7)) == 7
 
