@@ -10,10 +10,15 @@ With --engine spark the data dir may be any URI Spark reads (hdfs://, s3a://, fi
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from recommender.artifacts import ArtifactsError, trainer_lock
 from recommender.data import DataError
 from recommender.download import GROUPLENS_URL, REQUIRED, download_movielens, has_data
 from recommender.training import TrainingConfig, TrainingSummary, train
@@ -67,37 +72,70 @@ def report(summary: TrainingSummary, seconds: float) -> None:
     print(f"bundle: {summary.bundle_dir} ({summary.bundle_bytes / 2**20:.1f} MB)")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, what systemd, Docker and Kubernetes stop a program with, raised where the program
+    is so that it unwinds like Ctrl-C: the bundle being written is removed, the previous one
+    stays current."""
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While inside, SIGTERM raises ``Terminated`` (in the main thread; elsewhere, unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = TrainingConfig(factors=args.factors, seed=args.seed, variant=args.variant)
     start = time.perf_counter()
     try:
-        local = isinstance(args.data_dir, Path)  # a URI is for the Spark engine to check
-        if args.download and local and not has_data(args.data_dir):
-            print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
-            download_movielens(args.data_dir, args.download_url)
-        elif local and not has_data(args.data_dir):
-            missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
-            raise DataError(
-                f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
-                f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
-            )
-        if args.engine == "spark":
-            summary = train_on_spark(args, config)
-            if summary is None:
-                return 2
-        else:
-            summary = train(
-                args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True)
-            )
-    except DataError as error:
+        # One trainer per artifacts folder, from before the download to the last file.
+        with sigterm_interrupts(), trainer_lock(args.artifacts_dir) as leftovers:
+            if leftovers:
+                print(f"removed what interrupted trainings left: {', '.join(leftovers)}")
+            summary = run(args, config)
+    except (DataError, ArtifactsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: the previous bundle, if any, is unchanged", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        signal_name = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+        print(
+            f"interrupted ({signal_name}): the previous bundle, if any, is unchanged",
+            file=sys.stderr,
+        )
+        return 143 if isinstance(stop, Terminated) else 130
+    if summary is None:
+        return 2
     report(summary, time.perf_counter() - start)
     return 0
+
+
+def run(args: argparse.Namespace, config: TrainingConfig) -> TrainingSummary | None:
+    """Fetch the data if asked, then train with the chosen engine (None: Spark failed, said)."""
+    local = isinstance(args.data_dir, Path)  # a URI is for the Spark engine to check
+    if args.download and local and not has_data(args.data_dir):
+        print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
+        download_movielens(args.data_dir, args.download_url)
+    elif local and not has_data(args.data_dir):
+        missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
+        raise DataError(
+            f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
+            f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
+        )
+    if args.engine == "spark":
+        return train_on_spark(args, config)
+    return train(args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True))
 
 
 def train_on_spark(args: argparse.Namespace, config: TrainingConfig) -> TrainingSummary | None:

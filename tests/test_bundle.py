@@ -22,7 +22,12 @@ def artifacts(tiny_data, tmp_path) -> Path:
 
 def test_manifest_records_what_built_the_bundle(artifacts, tiny_data):
     manifest = json.loads((bundle_dir(artifacts) / MANIFEST).read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2  # 2: each array's dtype and shape are recorded
+    folder = bundle_dir(artifacts)
+    for name, entry in manifest["files"].items():
+        if name.endswith(".npy"):
+            array = np.load(folder / name, allow_pickle=False)
+            assert (entry["dtype"], entry["shape"]) == (array.dtype.str, list(array.shape))
     assert {"numpy", "pandas", "scipy", "scikit-learn"} <= set(manifest["libraries"])
     inputs = {entry["file"]: entry for entry in manifest["inputs"]}
     assert inputs["ratings.csv"]["bytes"] == (tiny_data / "ratings.csv").stat().st_size
