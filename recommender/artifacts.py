@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from recommender.data_messages import shorten
+
 CURRENT = "CURRENT"
 LOCK_FILE = ".trainer.lock"
 BUILDING_PREFIX = ".building-"
@@ -236,27 +238,32 @@ def read_pointer(pointer: Path) -> str:
         data = handle.read(MAX_POINTER_BYTES + 1)
     text = data.decode("utf-8", errors="replace").strip()
     if len(data) > MAX_POINTER_BYTES or not PLAIN_NAME.fullmatch(text):
-        shown = text if len(text) <= 80 else text[:80] + "…"
         raise ValueError(
-            f"{pointer} holds {shown!r}, not the name of a bundle directory beside it "
+            f"{pointer} holds {shorten(text, 80)!r}, not the name of a bundle directory beside it "
             "(one plain name: no '/', no '..', no absolute path)"
         )
     return text
 
 
 def point_current_at(folder: Path, name: str) -> None:
-    """Make ``name`` current: write CURRENT beside, fsync it, rename it over, fsync the folder."""
-    pointer = folder / f"{POINTER_PREFIX}{uuid.uuid4().hex[:6]}"
+    """Make ``name`` current, durably and atomically."""
+    replace_durably(folder / CURRENT, name + "\n")
+
+
+def replace_durably(target: Path, text: str) -> None:
+    """Replace ``target`` with ``text`` atomically: written beside it (``.<name>.<random>``),
+    fsynced, renamed over it, and the folder fsynced; a failure removes the file beside."""
+    beside = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}")
     try:
-        with pointer.open("w") as handle:
-            handle.write(name + "\n")
+        with beside.open("w") as handle:
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(pointer, folder / CURRENT)
+        os.replace(beside, target)
     except BaseException:
-        pointer.unlink(missing_ok=True)
+        beside.unlink(missing_ok=True)
         raise
-    sync_directory(folder)
+    sync_directory(target.parent)
 
 
 def prune(folder: Path, keep: set[str | None]) -> None:

@@ -47,6 +47,7 @@ from recommender.artifacts import (
     prune,
     read_pointer,
     remove_path,
+    replace_durably,
     sync_directory,
     sync_tree,
     trainer_lock,
@@ -422,14 +423,4 @@ def update_manifest(artifacts_dir: str | Path, **sections: Any) -> None:
     folder = bundle_dir(artifacts_dir)
     manifest = read_manifest(folder)
     manifest.update(sections)
-    temporary = folder / f".{MANIFEST}.{uuid.uuid4().hex[:6]}"
-    try:
-        with temporary.open("w") as handle:
-            handle.write(json.dumps(manifest, indent=2, default=_json_default))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, folder / MANIFEST)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    sync_directory(folder)
+    replace_durably(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default))

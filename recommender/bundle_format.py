@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from recommender.artifacts import PLAIN_NAME
+from recommender.data_messages import shorten
 
 SCHEMA_VERSION = 2  # 2: each .npy entry of the manifest records the array's dtype and shape
 MANIFEST = "manifest.json"
@@ -80,8 +81,7 @@ def _is_count(value: Any) -> bool:
 
 
 def _shown(name: Any) -> str:
-    text = repr(name)
-    return text if len(text) <= 80 else text[:80] + "…"
+    return shorten(repr(name), 80)
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recommender import BundleError, Recommender, train
 from recommender.bundle import CURRENT, MANIFEST, bundle_dir
-
-
-@pytest.fixture
-def artifacts(tiny_data, tmp_path) -> Path:
-    folder = tmp_path / "artifacts"
-    train(tiny_data, folder)
-    return folder
 
 
 def test_manifest_records_what_built_the_bundle(artifacts, tiny_data):

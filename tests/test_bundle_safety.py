@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender import BundleError, Recommender, train
+from recommender import BundleError, Recommender
 from recommender.bundle import (
     CURRENT,
     MANIFEST,
@@ -26,13 +26,6 @@ from recommender.bundle import (
     load_bundle,
     update_manifest,
 )
-
-
-@pytest.fixture
-def artifacts(tiny_data, tmp_path) -> Path:
-    folder = tmp_path / "artifacts"
-    train(tiny_data, folder)
-    return folder
 
 
 def manifest_of(folder: Path) -> dict:

@@ -102,14 +102,6 @@ class PausedTrainer:
         return self.process.returncode, out, err
 
 
-@pytest.fixture
-def artifacts(tiny_data, tmp_path) -> Path:
-    """An artifacts folder whose current bundle a first, normal training wrote."""
-    folder = tmp_path / "artifacts"
-    train(tiny_data, folder)
-    return folder
-
-
 def current(artifacts: Path) -> str:
     return (artifacts / CURRENT).read_text().strip()
 
