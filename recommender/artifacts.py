@@ -70,7 +70,10 @@ def trainer_lock(artifacts_dir: str | Path) -> Iterator[list[str]]:
     handle = _locked(folder)
     depths[key] = 1
     try:
-        removed = remove_leftovers(folder)
+        try:
+            removed = remove_leftovers(folder)
+        except OSError as error:
+            raise unwritable(folder, error) from None
         check_writable(folder)
         yield removed
     finally:
@@ -174,8 +177,8 @@ def check_writable(folder: Path) -> None:
 
 def _current_bundle_bytes(folder: Path) -> int:
     name = current_name(folder)
-    if name is None:
-        return 0
+    if name is None or (folder / name).is_symlink() or not (folder / name).is_dir():
+        return 0  # no bundle to go by (and never walk what a link points to)
     total = 0
     for root, _, files in os.walk(folder / name):
         total += sum(os.lstat(os.path.join(root, file)).st_size for file in files)
@@ -250,10 +253,12 @@ def point_current_at(folder: Path, name: str) -> None:
     replace_durably(folder / CURRENT, name + "\n")
 
 
-def replace_durably(target: Path, text: str) -> None:
-    """Replace ``target`` with ``text`` atomically: written beside it (``.<name>.<random>``),
-    fsynced, renamed over it, and the folder fsynced; a failure removes the file beside."""
-    beside = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}")
+def replace_durably(target: Path, text: str, scratch: Path | None = None) -> None:
+    """Replace ``target`` with ``text`` atomically: written first as ``.<name>.<random>`` in
+    ``scratch`` (same filesystem; default: beside it), fsynced, renamed over it, and the folders
+    fsynced; a failure removes the written file."""
+    folder = scratch or target.parent
+    beside = folder / f".{target.name}.{uuid.uuid4().hex[:6]}"
     try:
         with beside.open("w") as handle:
             handle.write(text)
@@ -263,7 +268,8 @@ def replace_durably(target: Path, text: str) -> None:
     except BaseException:
         beside.unlink(missing_ok=True)
         raise
-    sync_directory(target.parent)
+    for changed in {folder, target.parent}:
+        sync_directory(changed)
 
 
 def prune(folder: Path, keep: set[str | None]) -> None:

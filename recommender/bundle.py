@@ -423,4 +423,7 @@ def update_manifest(artifacts_dir: str | Path, **sections: Any) -> None:
     folder = bundle_dir(artifacts_dir)
     manifest = read_manifest(folder)
     manifest.update(sections)
-    replace_durably(folder / MANIFEST, json.dumps(manifest, indent=2, default=_json_default))
+    # Written first outside the bundle, so that no process loading it meanwhile finds a file
+    # its manifest does not list.
+    text = json.dumps(manifest, indent=2, default=_json_default)
+    replace_durably(folder / MANIFEST, text, scratch=folder.parent)

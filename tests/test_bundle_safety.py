@@ -201,13 +201,19 @@ def test_dropping_a_file_from_the_manifest_does_not_let_it_through(artifacts):
     assert "user_factors.npy is not listed" in load_error(artifacts)
 
 
-def test_a_leftover_of_an_interrupted_manifest_update_names_itself(artifacts):
+def test_a_manifest_update_leaves_nothing_unlisted_in_the_bundle(artifacts):
     update_manifest(artifacts, evaluation={"k": 10})  # the manifest itself is never listed
     assert Recommender.load(artifacts).manifest["evaluation"] == {"k": 10}
-    leftover = bundle_dir(artifacts) / ".manifest.json.1a2b3c"
-    leftover.write_text("{}")
-    assert ".manifest.json.1a2b3c is not listed in the manifest" in load_error(artifacts)
-    assert "delete it" in load_error(artifacts)
+    assert {path.name for path in artifacts.iterdir()} == {
+        CURRENT,
+        ".trainer.lock",
+        bundle_dir(artifacts).name,
+    }
+    stray = bundle_dir(artifacts) / ".manifest.json.1a2b3c"
+    stray.write_text("{}")
+    message = load_error(artifacts)
+    assert ".manifest.json.1a2b3c is not listed in the manifest" in message
+    assert "delete it" in message
 
 
 def test_per_user_parquet_parts_in_a_subdirectory_are_legitimate(artifacts):
