@@ -59,6 +59,7 @@ from recommender.bundle_format import (
     SCHEMA_VERSION,
     header_problem,
     manifest_problem,
+    movie_table_problem,
     read_npy_header,
 )
 
@@ -333,6 +334,9 @@ def load_bundle(artifacts_dir: str | Path, verify: bool = True) -> Bundle:
         if name.endswith(".npy")
     }
     movies = read_table(folder / MOVIES_TABLE)
+    problem = movie_table_problem(movies, manifest["counts"])
+    if problem:
+        raise BundleError(f"bundle file {folder / MOVIES_TABLE} {problem}; retrain with: {hint}")
     return Bundle(folder, manifest, movies, arrays)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recommender.artifacts import PLAIN_NAME
 from recommender.data_messages import shorten
@@ -26,6 +27,7 @@ SECTIONS: dict[str, type] = {
     "genres": list,
     "popularity": dict,
 }
+MOVIE_TABLE_COLUMNS = ("movieId", "title", "genres")  # the columns every reader relies on
 NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats: never objects
 
 
@@ -48,6 +50,20 @@ def manifest_problem(manifest: dict[str, Any]) -> str | None:
         problem = _file_entry_problem(name, entry)
         if problem:
             return f"'files' entry {_shown(name)}: {problem}"
+    return None
+
+
+def movie_table_problem(movies: pd.DataFrame, counts: dict[str, int]) -> str | None:
+    """What is wrong with the movie table, in words, or None: a column every reader needs is
+    missing, the ids are not whole numbers, or it has another number of rows than the manifest
+    counts (one row per movie: every movie-sized array is indexed by it)."""
+    missing = [column for column in MOVIE_TABLE_COLUMNS if column not in movies]
+    if missing:
+        return f"has no column {missing[0]!r}"
+    if movies["movieId"].dtype.kind not in "iu":
+        return f"has movieIds of type {movies['movieId'].dtype}, not whole numbers"
+    if "movies" in counts and len(movies) != counts["movies"]:
+        return f"has {len(movies):,} rows; the manifest counts {counts['movies']:,} movies"
     return None
 
 

@@ -268,6 +268,18 @@ def test_a_garbage_parquet_with_a_matching_checksum_is_refused(artifacts):
     assert "is not a Parquet file" in load_error(artifacts)
 
 
+def test_a_movie_table_that_does_not_fit_the_manifest_is_refused(artifacts):
+    folder = bundle_dir(artifacts)
+    movies = pd.read_parquet(folder / "movies.parquet")
+    replace_file(folder, "movies.parquet", movies.iloc[:-1].to_parquet(index=False))
+    assert "movies.parquet has 5 rows; the manifest counts 6 movies" in load_error(artifacts)
+    replace_file(folder, "movies.parquet", movies.drop(columns="title").to_parquet(index=False))
+    assert "movies.parquet has no column 'title'" in load_error(artifacts)
+    as_text = movies.assign(movieId=movies["movieId"].astype(str))
+    replace_file(folder, "movies.parquet", as_text.to_parquet(index=False))
+    assert "not whole numbers" in load_error(artifacts)
+
+
 def test_a_garbage_listed_part_is_refused(artifacts):
     replace_file(bundle_dir(artifacts), "users/part-00000.parquet", b"garbage")
     assert "users/part-00000.parquet is not a Parquet file" in load_error(artifacts)
