@@ -1,7 +1,8 @@
 """Train the recommender on MovieLens-format CSVs and write the artifact bundle.
 
 python train_and_save_model.py [--data-dir data] [--artifacts-dir artifacts]
-                               [--factors 64] [--seed 0] [--download]
+                               [--factors 160] [--seed 0] [--variant pure] [--download]
+                               [--if-changed]
                                [--engine {local,spark}] [--spark-master local[*]]
 
 With --engine spark the data dir may be any URI Spark reads (hdfs://, s3a://, file://).
@@ -20,8 +21,16 @@ from pathlib import Path
 
 from recommender.artifacts import ArtifactsError, trainer_lock
 from recommender.data import DataError
-from recommender.download import GROUPLENS_URL, REQUIRED, download_movielens, has_data
-from recommender.training import TrainingConfig, TrainingSummary, train
+from recommender.download import (
+    GROUPLENS_URL,
+    REQUIRED,
+    download_movielens,
+    has_data,
+    locate_data,
+    where_data_goes,
+)
+from recommender.retrain import needs_training
+from recommender.training import TrainingConfig, TrainingError, TrainingSummary, train
 
 DEFAULTS = TrainingConfig()
 
@@ -48,6 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"if the data folder has no CSVs, fetch ml-latest-small from {GROUPLENS_URL}",
     )
     parser.add_argument("--download-url", default=GROUPLENS_URL, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="keep the current bundle when it was trained on these very CSVs (size and sha256) "
+        "with these parameters; without CSVs, keep it too",
+    )
     parser.add_argument(
         "--engine",
         choices=("local", "spark"),
@@ -100,12 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainingConfig(factors=args.factors, seed=args.seed, variant=args.variant)
     start = time.perf_counter()
     try:
+        find_data(args)  # before anything is written: a wrong --data-dir leaves no folder behind
         # One trainer per artifacts folder, from before the download to the last file.
         with sigterm_interrupts(), trainer_lock(args.artifacts_dir) as leftovers:
             if leftovers:
                 print(f"removed what interrupted trainings left: {', '.join(leftovers)}")
-            summary = run(args, config)
-    except (DataError, ArtifactsError) as error:
+            outcome = run(args, config)
+    except (DataError, TrainingError, ArtifactsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
@@ -115,26 +131,49 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 143 if isinstance(stop, Terminated) else 130
-    if summary is None:
-        return 2
-    report(summary, time.perf_counter() - start)
+    if not isinstance(outcome, TrainingSummary):
+        return outcome
+    report(outcome, time.perf_counter() - start)
     return 0
 
 
-def run(args: argparse.Namespace, config: TrainingConfig) -> TrainingSummary | None:
-    """Fetch the data if asked, then train with the chosen engine (None: Spark failed, said)."""
-    local = isinstance(args.data_dir, Path)  # a URI is for the Spark engine to check
+def find_data(args: argparse.Namespace) -> None:
+    """Point ``args.data_dir`` at the folder with the CSVs; DataError if they are missing and
+    neither --download nor --if-changed (which keeps the bundle without CSVs) is given."""
+    if not isinstance(args.data_dir, Path):
+        return  # a URI is for the Spark engine to check
+    if (found := locate_data(args.data_dir)) != args.data_dir:
+        print(f"reading {found}/, the one folder in {args.data_dir}/ with the CSVs")
+        args.data_dir = found
+    if not (args.download or args.if_changed or has_data(args.data_dir)):
+        raise missing_data(args)
+
+
+def missing_data(args: argparse.Namespace) -> DataError:
+    missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
+    return DataError(
+        f"{args.data_dir / missing}: file not found; "
+        f"{where_data_goes(args.data_dir, args.download_url)}; or add --download"
+    )
+
+
+def run(args: argparse.Namespace, config: TrainingConfig) -> TrainingSummary | int:
+    """Fetch the data if asked, then train with the chosen engine; an exit code instead when
+    there is nothing to train (0, with --if-changed) or Spark could not (2, said already)."""
+    local = isinstance(args.data_dir, Path)
+    if args.if_changed and local:
+        needed, reason = needs_training(args.artifacts_dir, args.data_dir, config)
+        print(f"{'training' if needed else 'not training'}: {reason}", flush=True)
+        if not needed:
+            return 0
     if args.download and local and not has_data(args.data_dir):
         print(f"downloading {args.download_url} into {args.data_dir}/ ...", flush=True)
         download_movielens(args.data_dir, args.download_url)
     elif local and not has_data(args.data_dir):
-        missing = next(n for n in REQUIRED if not (args.data_dir / n).is_file())
-        raise DataError(
-            f"{args.data_dir / missing}: file not found; put the MovieLens CSVs in "
-            f"{args.data_dir}/ (from {GROUPLENS_URL}) or add --download to fetch them"
-        )
+        raise missing_data(args)
     if args.engine == "spark":
-        return train_on_spark(args, config)
+        summary = train_on_spark(args, config)
+        return 2 if summary is None else summary
     return train(args.data_dir, args.artifacts_dir, config, lambda m: print(m, flush=True))
 
 

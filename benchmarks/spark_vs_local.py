@@ -132,9 +132,8 @@ def measure_engine(engine: str, data_dir: Path, master: str, repeat: int) -> dic
 
 def measure_quality(data_dir: Path, master: str) -> dict[str, float]:
     """New-user NDCG@20 of the default hybrid, both engines on the same split (the harness)."""
-    from recommender import metrics
     from recommender.data import load_dataset
-    from recommender.evaluate import NEW_USER, evaluate, fit_local, trainer_fit
+    from recommender.evaluation import NEW_USER, evaluate, fit_local, metrics, trainer_fit
     from recommender.spark_engine import spark_session, train_spark
     from recommender.training import TrainingConfig
 

@@ -29,7 +29,7 @@ import math
 import os
 import stat
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,6 +231,15 @@ def bundle_dir(artifacts_dir: str | Path) -> Path:
     return folder
 
 
+def bundle_version(artifacts_dir: str | Path) -> str:
+    """Which bundle is current and when its manifest last changed ("" if there is none)."""
+    try:
+        folder = bundle_dir(artifacts_dir)
+        return f"{folder.resolve()}@{(folder / MANIFEST).stat().st_mtime_ns}"
+    except (BundleError, OSError):
+        return ""
+
+
 # --- the manifest -------------------------------------------------------------------------------
 
 
@@ -395,29 +404,29 @@ def _mapped(path: Path, entry: dict[str, Any], hint: str) -> np.ndarray:
 
 
 def expect_array(
-    arrays: dict[str, np.ndarray],
+    arrays: dict[str, np.ndarray] | Any,
     name: str,
-    shape: Sequence[int | None],
-    dtype_kind: str,
+    shape: tuple[int | None, ...],
+    kind: str = "fiu",
 ) -> np.ndarray:
-    """``arrays[name]`` if it has this shape and a dtype of one of these kinds, else BundleError.
+    """``arrays[name]``, checked: present, of ``shape`` (None = any length on that axis) and of
+    a dtype kind in ``kind`` ("f" float, "i" signed, "u" unsigned integer); else ``BundleError``.
 
-    ``shape`` entries that are None match any length (``(movies, None)``: one row per movie);
-    ``dtype_kind`` lists numpy kind letters ("f" floats, "iu" integers). For a scorer's loader,
-    which knows from the manifest's counts what each of its arrays must be.
+    Scorers call this in ``from_arrays`` with the bundle's counts, so an array of the wrong
+    shape is refused when the bundle loads, not found later as an IndexError in a request.
     """
     hint = FIX_HINT.format(artifacts="ARTIFACTS_DIR")
     if name not in arrays:
         raise BundleError(f"the bundle has no array {name!r}; retrain with: {hint}")
     array = arrays[name]
-    fits = array.ndim == len(shape) and all(
-        want is None or want == have for want, have in zip(shape, array.shape, strict=True)
+    fits = len(array.shape) == len(shape) and all(
+        want is None or have == want for have, want in zip(array.shape, shape, strict=True)
     )
-    if not fits or array.dtype.kind not in dtype_kind:
-        wanted = "(" + ", ".join("any" if n is None else str(n) for n in shape) + ")"
+    if not fits or array.dtype.kind not in kind:
+        wanted = "x".join("any" if want is None else str(want) for want in shape)
         raise BundleError(
-            f"bundle array {name!r} is {array.dtype} of shape {tuple(array.shape)}, expected "
-            f"kind {dtype_kind!r} of shape {wanted} from the manifest; retrain with: {hint}"
+            f"bundle array {name!r} is {array.dtype} {'x'.join(map(str, array.shape))}, "
+            f"expected {wanted}; retrain with: {hint}"
         )
     return array
 

@@ -16,7 +16,9 @@ import pandas as pd
 from recommender.artifacts import PLAIN_NAME
 from recommender.data_messages import shorten
 
-SCHEMA_VERSION = 2  # 2: each .npy entry of the manifest records the array's dtype and shape
+# 2: arrays named <scorer>.<array>, no user factors; 3: each .npy entry of the manifest records
+# the array's dtype and shape, which the loader checks the file's header against
+SCHEMA_VERSION = 3
 MANIFEST = "manifest.json"
 MOVIES_TABLE = "movies.parquet"
 # The manifest's sections every reader relies on, with their JSON types.

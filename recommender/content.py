@@ -8,13 +8,19 @@ genres matrix: there is never a movies x movies similarity matrix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.bundle import expect_array
 from recommender.data import NO_GENRES
+from recommender.scorer import BundleInfo, Request, Scorer
+
+if TYPE_CHECKING:
+    from recommender.training import Model, TrainingConfig
 
 
 def genre_tokens(genres: str) -> list[str]:
@@ -78,3 +84,63 @@ def fit_content(genres: Sequence[str]) -> ContentModel:
     matrix.sort_indices()
     vocabulary = vectorizer.get_feature_names_out().tolist()
     return ContentModel(matrix, vocabulary, vectorizer.idf_.astype(np.float32))
+
+
+class ContentScorer(Scorer):
+    """Genre similarity: the cosine of each movie's genres to the profile's weighted genres."""
+
+    name = "content"
+    label = "Similar genres"
+    help = "How close its genres are to the genres of your movies"
+    default_weight = 0.2
+
+    def __init__(self, model: ContentModel, titles: np.ndarray):
+        self.model = model
+        self.titles = titles
+
+    @classmethod
+    def from_training(cls, model: Model, config: TrainingConfig) -> Self:
+        return cls(model.content, model.data.movies["title"].to_numpy())
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
+        movies, genres = len(info.movies), len(info.genres)
+        indptr = expect_array(arrays, "indptr", (movies + 1,), "iu")
+        nnz = int(indptr[-1]) if len(indptr) else 0
+        matrix = sp.csr_matrix(
+            (
+                expect_array(arrays, "data", (nnz,), "f"),
+                expect_array(arrays, "indices", (nnz,), "iu"),
+                indptr,
+            ),
+            shape=(movies, genres),
+        )
+        idf = np.asarray(expect_array(arrays, "idf", (genres,), "f"))
+        return cls(ContentModel(matrix, list(info.genres), idf), info.movies["title"].to_numpy())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        matrix = self.model.matrix
+        return {
+            "data": matrix.data.astype(np.float32),
+            "indices": matrix.indices.astype(np.int32),
+            "indptr": matrix.indptr.astype(np.int64),
+            "idf": self.model.idf.astype(np.float32),
+        }
+
+    def scores(self, request: Request) -> np.ndarray:
+        return self.model.scores(self.model.profile_vector(request.genres, request.weights))
+
+    def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
+        """ "Sci-Fi, Thriller like Alien (1979)": the genres shared with the profile movie
+        whose genres pull the result up most."""
+        vectors = np.array([self.model.vectorize(genres) for genres in request.genres])
+        similarity = (self.model.matrix[codes] @ vectors.T) * request.weights
+        reasons: list[str | None] = []
+        for row, code in enumerate(codes):
+            if len(request) == 0 or similarity[row].max() <= 0:
+                reasons.append(None)
+                continue
+            best = int(np.argmax(similarity[row]))
+            shared = [g for g in self.model.movie_genres(code) if g in request.genres[best]]
+            reasons.append(f"{', '.join(shared)} like {self.titles[request.codes[best]]}")
+        return reasons

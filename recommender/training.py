@@ -22,8 +22,13 @@ from recommender.collaborative import CollaborativeModel, effective_factors, fit
 from recommender.content import ContentModel, fit_content
 from recommender.data import Dataset, find_input_files, load_dataset
 from recommender.popularity import Popularity, fit_popularity
+from recommender.registry import SCORERS
 
 Progress = Callable[[str], None]
+
+
+class TrainingError(RuntimeError):
+    """Training produced something that must not be served (say, factors that are not finite)."""
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,14 @@ class TrainingConfig:
     of ml-latest-small (train users only; docs/evaluation.md has the figures).
     """
 
-    factors: int = 160  # the best k that keeps the bundle under 10 MB
+    factors: int = 160  # the best k that keeps the bundle under 10 MB on ml-latest-small
     variant: str = "pure"  # zero-filled SVD: "centered" ranks at half the NDCG
     shrinkage: float = 1.0  # fold-in f = s^2 / (s^2 + 1.0 s_1^2 / n): a low-rank ridge
     seed: int = 0
     popularity_quantile: float = 0.98  # m of the weighted rating (0.99: < 100 movies qualify)
     popular_pool: int = 100
-    content_weight: float = 0.2  # the most content within validation noise of the best blend
-    general_cf_weight: float = 0.05  # measured: it helps one-movie profiles, hurts longer ones
-    personal_weight: float = 0.75
+    # (scorer name, weight) pairs that replace the scorers' own default weights in the blend
+    weights: tuple[tuple[str, float], ...] = ()
     neutral_rating: float = 3.0  # a profile rating r counts (r - 3) / 2: a 2 pulls away
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
@@ -67,6 +71,15 @@ class Model:
     popularity: Popularity
     content: ContentModel
     cf: CollaborativeModel
+
+
+def default_weights(config: TrainingConfig) -> dict[str, float]:
+    """Each registered scorer's weight in the default blend: its own, or the config's."""
+    chosen = {scorer.name: float(scorer.default_weight) for scorer in SCORERS}
+    unknown = sorted(set(dict(config.weights)) - set(chosen))
+    if unknown:
+        raise ValueError(f"weights for unknown scorer(s): {', '.join(unknown)}")
+    return {**chosen, **{name: float(weight) for name, weight in config.weights}}
 
 
 @contextmanager
@@ -95,7 +108,19 @@ def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress
             item_norm_exponent=config.item_norm_exponent,
         )
         cf = with_fold_in_settings(cf, config)
+        check_finite(cf)
     return Model(data, popularity, content, cf)
+
+
+def check_finite(cf: CollaborativeModel) -> None:
+    """Stop before a bundle with NaN or infinite factors is written: it would serve garbage."""
+    for name in ("item_factors", "singular_values", "user_factors"):
+        values = getattr(cf, name)
+        if values is not None and not np.isfinite(values).all():
+            raise TrainingError(
+                f"the SVD gave {name} that are not finite numbers; nothing was written "
+                "(check the ratings for extreme values, or try another --factors or --seed)"
+            )
 
 
 def with_fold_in_settings(cf: CollaborativeModel, config: TrainingConfig) -> CollaborativeModel:
@@ -160,33 +185,22 @@ def movie_table(model: Model) -> pd.DataFrame:
     return table
 
 
-def model_arrays(model: Model) -> dict[str, np.ndarray]:
-    """Every array of the bundle, by file name (without .npy)."""
+def model_arrays(model: Model, config: TrainingConfig) -> dict[str, np.ndarray]:
+    """Every array of the bundle, by file name (without .npy): what each user rated, and
+    each registered scorer's own arrays as ``<scorer>.<array>``."""
     seen = model.data.ratings
-    content = model.content.matrix
-    return {
+    arrays = {
         "user_ids": model.data.user_ids.astype(np.int64),
         "seen_indptr": seen.indptr.astype(np.int64),
         "seen_movies": seen.indices.astype(np.int32, copy=False),
         "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
-        "content_data": content.data.astype(np.float32),
-        "content_indices": content.indices.astype(np.int32),
-        "content_indptr": content.indptr.astype(np.int64),
-        "genre_idf": model.content.idf.astype(np.float32),
-        "item_factors": model.cf.item_factors,
-        "singular_values": model.cf.singular_values,
-        "user_factors": model.cf.user_factors,
-        "user_means": model.cf.user_means.astype(np.float32),
-        "general_cf": model.cf.general_scores().astype(np.float32),
-        "item_scale": _item_scale(model.cf),
     }
-
-
-def _item_scale(cf: CollaborativeModel) -> np.ndarray:
-    """The column normalisation d of the SVD (all 1 without normalisation), float32."""
-    if cf.item_scale is None:
-        return np.ones(cf.item_factors.shape[0], dtype=np.float32)
-    return np.asarray(cf.item_scale, dtype=np.float32)
+    for scorer in SCORERS:
+        for key, array in scorer.from_training(model, config).to_arrays().items():
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise TrainingError(f"scorer {scorer.name}: {key} holds values that are not finite")
+            arrays[f"{scorer.name}.{key}"] = array
+    return arrays
 
 
 def write_model(
@@ -207,16 +221,24 @@ def write_model(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "engine": "local",
         "libraries": library_versions(),
-        "parameters": {**asdict(config), "factors": model.cf.k},
         "inputs": inputs if inputs is not None else input_fingerprints(model.data.input_files),
-        "counts": counts_of(model),
-        "genres": model.content.genres,
-        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        **model_sections(model, config),
         "notes": model.data.notes,
         "timings_seconds": timings,
         **(manifest_extra or {}),
     }
-    return save_bundle(artifacts_dir, movie_table(model), model_arrays(model), manifest)
+    return save_bundle(artifacts_dir, movie_table(model), model_arrays(model, config), manifest)
+
+
+def model_sections(model: Model, config: TrainingConfig) -> dict[str, Any]:
+    """The manifest sections a ``Recommender`` reads, as both bundle writers write them."""
+    return {
+        "parameters": {**asdict(config), "factors": model.cf.k},
+        "weights": default_weights(config),
+        "counts": counts_of(model),
+        "genres": model.content.genres,
+        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+    }
 
 
 def library_versions() -> dict[str, str]:
@@ -240,10 +262,8 @@ def in_memory_bundle(model: Model, config: TrainingConfig) -> Bundle:
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "engine": "local (in memory)",
-        "parameters": {**asdict(config), "factors": model.cf.k},
-        "counts": counts_of(model),
-        "genres": model.content.genres,
-        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        **model_sections(model, config),
         "notes": list(model.data.notes),
     }
-    return Bundle(None, manifest, movie_table(model), model_arrays(model))  # type: ignore[arg-type]
+    arrays = model_arrays(model, config)
+    return Bundle(None, manifest, movie_table(model), arrays)  # type: ignore[arg-type]

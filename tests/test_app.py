@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.display import escape_markdown
+from app.profile_files import to_csv, to_json
 from recommender import TrainingConfig, train
 from recommender.bundle import bundle_dir, update_manifest
-from recommender.profiles import escape_markdown, to_csv, to_json
 from tests.conftest import write_csv
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
@@ -298,7 +299,7 @@ def test_about_this_model_shows_counts_parameters_and_evaluation(
         "hybrid / ndcg@10": "0.123",
     }
 
-    # The figures of `python -m recommender.evaluate` show as NDCG per scorer and profile size.
+    # The figures of `python -m recommender.evaluation` show as NDCG per scorer and profile size.
     rows = [
         {"protocol": "new-user", "profile_size": 5, "scorer": s, "NDCG@20": v, "NDCG@20 se": 0.02}
         for s, v in [("popularity", 0.285), ("hybrid (default)", 0.392)]
@@ -328,7 +329,7 @@ def test_broken_bundle_says_how_to_fix_it(
 ) -> None:
     artifacts = tmp_path / "artifacts"
     shutil.copytree(trained_artifacts, artifacts)
-    (bundle_dir(artifacts) / "item_factors.npy").write_bytes(b"not the real factors")
+    (bundle_dir(artifacts) / "personal.item_factors.npy").write_bytes(b"not the real factors")
     at = start(artifacts, monkeypatch)
     assert "corrupted" in at.error[0].value
     assert "train_and_save_model.py" in at.code[0].value

@@ -112,9 +112,9 @@ def test_symbolic_links_are_refused(artifacts, tmp_path):
     Recommender.load(artifacts)
     # a file of the bundle replaced by a link to an identical copy outside it
     copy = tmp_path / "copy.npy"
-    copy.write_bytes((folder / "item_factors.npy").read_bytes())
-    (folder / "item_factors.npy").unlink()
-    (folder / "item_factors.npy").symlink_to(copy)
+    copy.write_bytes((folder / "personal.item_factors.npy").read_bytes())
+    (folder / "personal.item_factors.npy").unlink()
+    (folder / "personal.item_factors.npy").symlink_to(copy)
     assert "is a symbolic link" in load_error(artifacts)
 
 
@@ -196,9 +196,9 @@ def test_dropping_a_file_from_the_manifest_does_not_let_it_through(artifacts):
     write_manifest(folder, manifest)
     assert "does not list movies.parquet" in load_error(artifacts)
     manifest["files"]["movies.parquet"] = {"bytes": 1, "sha256": "0" * 64}
-    del manifest["files"]["user_factors.npy"]
+    del manifest["files"]["content.data.npy"]
     write_manifest(folder, manifest)
-    assert "user_factors.npy is not listed" in load_error(artifacts)
+    assert "content.data.npy is not listed" in load_error(artifacts)
 
 
 def test_a_manifest_update_leaves_nothing_unlisted_in_the_bundle(artifacts):
@@ -235,25 +235,29 @@ def test_a_pickled_object_array_with_a_matching_checksum_is_refused(artifacts):
     data = npy_bytes(hostile, allow_pickle=True)
     with pytest.raises(ValueError, match="allow_pickle"):  # a pickle inside a .npy
         np.load(io.BytesIO(data), allow_pickle=False)
-    replace_file(folder, "user_means.npy", data)  # the manifest still records float32
+    replace_file(folder, "general_cf.scores.npy", data)  # the manifest still records float32
     assert "a bundle array holds numbers only" in load_error(artifacts)
-    replace_file(folder, "user_means.npy", data, dtype="|O", shape=[2])  # and when it says so
+    replace_file(
+        folder, "general_cf.scores.npy", data, dtype="|O", shape=[2]
+    )  # and when it says so
     assert "a bundle array holds numbers only" in load_error(artifacts)
 
 
 def test_an_array_must_have_the_dtype_and_shape_the_manifest_records(artifacts):
     folder = bundle_dir(artifacts)
-    original = np.load(folder / "item_factors.npy")
-    replace_file(folder, "item_factors.npy", npy_bytes(original[:-1]))
+    original = np.load(folder / "personal.item_factors.npy")
+    replace_file(folder, "personal.item_factors.npy", npy_bytes(original[:-1]))
     message = load_error(artifacts)
-    assert "item_factors.npy: holds <f4" in message and "the manifest records <f4" in message
-    replace_file(folder, "item_factors.npy", npy_bytes(original.astype(np.float64)))
+    assert (
+        "personal.item_factors.npy: holds <f4" in message and "the manifest records <f4" in message
+    )
+    replace_file(folder, "personal.item_factors.npy", npy_bytes(original.astype(np.float64)))
     assert "holds <f8" in load_error(artifacts)
 
 
 def test_a_truncated_array_is_refused_without_checksums(artifacts):
     folder = bundle_dir(artifacts)
-    path = folder / "user_factors.npy"
+    path = folder / "content.data.npy"
     path.write_bytes(path.read_bytes()[:-8])
     assert "its header says" in load_error(artifacts, verify=False)
     path.write_bytes(b"not an array at all")
@@ -302,11 +306,21 @@ def test_expect_array_checks_shape_and_kind():
     arrays = {"factors": np.zeros((5, 3), dtype=np.float32), "ids": np.arange(5)}
     assert expect_array(arrays, "factors", (5, None), "f") is arrays["factors"]
     assert expect_array(arrays, "ids", (None,), "iu") is arrays["ids"]
-    with pytest.raises(BundleError, match=r"'factors' is float32 of shape \(5, 3\), expected"):
+    with pytest.raises(BundleError, match=r"'factors' is float32 5x3, expected 6x3"):
         expect_array(arrays, "factors", (6, 3), "f")
-    with pytest.raises(BundleError, match=r"expected kind 'iu' of shape \(any\)"):
+    with pytest.raises(BundleError, match=r"'factors' is float32 5x3, expected any"):
         expect_array(arrays, "factors", (None,), "iu")
-    with pytest.raises(BundleError, match="expected kind 'f'"):
+    with pytest.raises(BundleError, match="'ids' is int64 5, expected 5"):
         expect_array(arrays, "ids", (5,), "f")
     with pytest.raises(BundleError, match="the bundle has no array 'missing'"):
         expect_array(arrays, "missing", (5,), "f")
+
+
+def test_an_array_consistent_with_its_entry_but_not_the_counts_is_refused_on_load(artifacts):
+    """The issue's case: an array of the wrong shape loaded and failed later with IndexError."""
+    folder = bundle_dir(artifacts)
+    original = np.load(folder / "personal.item_factors.npy")
+    shorter = original[:-1]
+    replace_file(folder, "personal.item_factors.npy", npy_bytes(shorter), shape=list(shorter.shape))
+    load_bundle(artifacts)  # the file is what its entry says ...
+    assert "'item_factors' is float32 5x3, expected 6xany" in load_error(artifacts)  # not counts

@@ -12,8 +12,9 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender, TrainingConfig, train
-from recommender import evaluate as ev
+from recommender import evaluation as ev
 from recommender.data import Dataset, load_dataset
+from recommender.evaluation.__main__ import main as evaluation_cli
 
 SEED = 0
 
@@ -46,7 +47,7 @@ def test_new_user_cases_reveal_liked_movies_and_target_the_other_liked_ones(
     row_of = {int(user): row for row, user in enumerate(data.user_ids)}
     movie_ids = data.movies["movieId"].to_numpy()
     for case in new_user.cases[:20]:
-        codes, ratings = ev._user_row(data.ratings, row_of[case.user_id])
+        codes, ratings = ev.user_row(data.ratings, row_of[case.user_id])
         liked = set(movie_ids[codes[ratings >= 4.0]].tolist())
         assert len(case.profile) == 5
         assert set(case.profile) <= liked and all(r >= 4.0 for r in case.profile.values())
@@ -86,7 +87,7 @@ def test_for_user_scorer_ranks_what_for_user_returns(data: Dataset):
     split = ev.known_user_split(small, SEED)
     recommender = ev.fit_local(split.train, TrainingConfig(factors=16))
     case = split.cases[0]
-    results = ev.rank(recommender, [case], {"cf": ev._for_user_scorer(recommender)}, 10)
+    results = ev.rank(recommender, [case], {"cf": ev.for_user_scorer(recommender)}, 10)
     shipped = recommender.for_user(case.user_id, n=10)["movieId"].tolist()
     assert recommender.movie_ids[results["cf"].lists[0]].tolist() == shipped
 
@@ -168,7 +169,7 @@ def test_cli_writes_tables_and_the_manifest_section(tiny_data: Path, tmp_path: P
     train(tiny_data, artifacts, TrainingConfig(factors=2))
     out = tmp_path / "out"
     argv = ["--data-dir", str(tiny_data), "--profile-size", "1", "--out", str(out)]
-    assert ev.main([*argv, "--artifacts-dir", str(artifacts)]) == 0
+    assert evaluation_cli([*argv, "--artifacts-dir", str(artifacts)]) == 0
     printed = capsys.readouterr().out
     assert "hybrid (default)" in printed and "bias baseline" in printed
     assert {p.name for p in out.iterdir()} >= {"results.csv", "ratings.csv", "evaluation.json"}
@@ -179,7 +180,7 @@ def test_cli_writes_tables_and_the_manifest_section(tiny_data: Path, tmp_path: P
 
 
 def test_cli_names_a_missing_data_folder(tmp_path: Path, capsys):
-    assert ev.main(["--data-dir", str(tmp_path / "nowhere")]) == 2
+    assert evaluation_cli(["--data-dir", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
 
 
@@ -191,7 +192,7 @@ def test_reference_scores_follow_another_engines_movie_order():
         assert codes.tolist() == [1]
         return np.array([0.1, 0.0, 0.9])  # scores of movies 10, 20, 30
 
-    score = ev._in_recommender_order(by_split_code, other_engine, split_order)
+    score = ev.in_recommender_order(by_split_code, other_engine, split_order)
     np.testing.assert_allclose(score(np.array([2])), [0.9, 0.1, 0.0])  # movies 30, 10, 20
 
 

@@ -13,9 +13,7 @@ import sys
 
 import pytest
 
-from recommender import DataError, Recommender, train
-from recommender.data import load_dataset
-from recommender.profiles import (
+from app.profile_files import (
     MAX_CELL_CHARS,
     MAX_MOVIES,
     LoadedProfile,
@@ -25,6 +23,8 @@ from recommender.profiles import (
     to_csv,
     to_json,
 )
+from recommender import DataError, Recommender, train
+from recommender.data import load_dataset
 from tests.conftest import REPO, TINY_MOVIES, write_csv
 
 RATINGS = "userId,movieId,rating\n1,1,4.0\n2,2,3.0\n3,1,5.0\n"

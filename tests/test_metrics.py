@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from recommender import metrics
-from recommender.metrics import MetricWarning
+from recommender.evaluation import metrics
+from recommender.evaluation.metrics import MetricWarning
 
 LOG3 = math.log2(3)
 

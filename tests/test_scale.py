@@ -1,6 +1,7 @@
 """Scale properties, measured in bytes, not seconds (issue 6; docs/scale.md).
 
-- The bundle grows as (users + movies) * k plus a few bytes per rating: never users * movies.
+- The bundle grows as movies * k plus a few bytes per user and per rating: never users * movies
+  (no users x k factors either: a user of the data set is folded in from their ratings).
 - Loading memory-maps what can be mapped, and a request allocates nothing proportional to the
   number of users (recommend() is O(movies * k)).
 
@@ -24,11 +25,11 @@ K = 8  # factors: small, so that k is not confused with any other dimension belo
 NPY_HEADER = 128  # bytes of a .npy header for these shapes (numpy pads it to 64-byte blocks)
 
 # Bytes the bundle spends per unit of each dimension (docs/scale.md has the table).
-PER_FACTOR_ROW = 4  # float32: user_factors is users x k, item_factors is movies x k
-PER_USER = 8 + 8 + 4  # user_ids (int64), seen_indptr (int64), user_means (float32)
-PER_MOVIE = 8 + 4 + 4  # content_indptr (int64), general_cf and item_scale (float32)
+PER_FACTOR_ROW = 4  # float32: personal.item_factors is movies x k
+PER_USER = 8 + 8  # user_ids (int64), seen_indptr (int64)
+PER_MOVIE = 8 + 4 + 4  # content.indptr (int64), general_cf.scores, personal.item_scale (float32)
 PER_RATING = 4 + 2  # seen_movies (int32), seen_ratings (float16)
-PER_GENRE_ENTRY = 4 + 4  # content_data (float32), content_indices (int32)
+PER_GENRE_ENTRY = 4 + 4  # content.data (float32), content.indices (int32)
 
 
 def _trained(folder: Path, users: int, movies: int, ratings: int, factors: int = K) -> Path:
@@ -43,7 +44,7 @@ def expected_array_bytes(manifest: dict, genre_entries: int) -> int:
     counts = manifest["counts"]
     users, movies, k = counts["users"], counts["movies"], counts["factors"]
     return (
-        PER_FACTOR_ROW * (users + movies) * k
+        PER_FACTOR_ROW * movies * k
         + 4 * k  # singular values
         + PER_USER * users
         + 8  # the extra entry of seen_indptr
@@ -51,11 +52,11 @@ def expected_array_bytes(manifest: dict, genre_entries: int) -> int:
         + 8  # the extra entry of content_indptr
         + PER_RATING * counts["ratings"]
         + PER_GENRE_ENTRY * genre_entries
-        + 4 * counts["genres"]  # genre_idf
+        + 4 * counts["genres"]  # content.idf
     )
 
 
-SHAPES = [  # users x movies grows 16 times over these; (users + movies) * k does not
+SHAPES = [  # users x movies grows 16 times over these; the bundle does not
     (200, 300, 6_000),
     (800, 300, 24_000),
     (200, 1_200, 6_000),
@@ -68,7 +69,7 @@ def test_bundle_bytes_follow_the_formula(tmp_path, users, movies, ratings):
     folder = bundle_dir(_trained(tmp_path, users, movies, ratings))
     rec = Recommender.load(folder)
     arrays = {path.name: path.stat().st_size for path in folder.glob("*.npy")}
-    genre_entries = int(rec.content.matrix.nnz)
+    genre_entries = int(rec.scorers["content"].model.matrix.nnz)
     expected = expected_array_bytes(rec.manifest, genre_entries)
     headers = NPY_HEADER * len(arrays)
     assert sum(arrays.values()) == pytest.approx(expected + headers, abs=64 * len(arrays))
@@ -79,14 +80,14 @@ def test_bundle_bytes_follow_the_formula(tmp_path, users, movies, ratings):
     assert sum(arrays.values()) < dense / 3
 
 
-def test_doubling_users_adds_their_factors_and_ratings_only(tmp_path):
+def test_doubling_users_adds_their_ids_and_ratings_only(tmp_path):
     small = bundle_dir(_trained(tmp_path / "a", 400, 500, 12_000))
     large = bundle_dir(_trained(tmp_path / "b", 800, 500, 24_000))
     sizes = [sum(p.stat().st_size for p in b.glob("*.npy")) for b in (small, large)]
     counts = [Recommender.load(b, verify=False).manifest["counts"] for b in (small, large)]
     added_users = counts[1]["users"] - counts[0]["users"]
     added_ratings = counts[1]["ratings"] - counts[0]["ratings"]
-    expected = (PER_FACTOR_ROW * K + PER_USER) * added_users + PER_RATING * added_ratings
+    expected = PER_USER * added_users + PER_RATING * added_ratings
     assert sizes[1] - sizes[0] == expected  # same movies, same genres: nothing else changes
 
 
@@ -101,8 +102,7 @@ def _mapped(array: np.ndarray) -> bool:
 
 def test_users_sized_arrays_are_memory_mapped_not_copied(tmp_path):
     rec = Recommender.load(_trained(tmp_path, 400, 300, 12_000))
-    assert _mapped(rec.cf.user_factors)
-    assert _mapped(rec.cf.item_factors)
+    assert _mapped(rec.scorers["personal"].cf.item_factors)
     assert _mapped(rec.user_ids)
     assert _mapped(rec._seen.indices) and _mapped(rec._seen.data)  # no copy of the ratings
 

@@ -28,7 +28,7 @@ except ImportError as error:  # fail, never skip: CI must have installed the Spa
 from recommender import DataError, Recommender, TrainingConfig
 from recommender.bundle import load_bundle
 from recommender.data import load_dataset
-from recommender.evaluate import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
+from recommender.evaluation import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
 from recommender.spark_engine import spark_session, train_spark
 from tests.conftest import REPO, TINY_MOVIES, write_csv
 from tests.test_data import BAD_RATINGS, RATINGS_HEADER
@@ -38,7 +38,7 @@ TOY_STORY = 1
 pytestmark = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore::recommender.metrics.MetricWarning"),
+    pytest.mark.filterwarnings("ignore::recommender.evaluation.metrics.MetricWarning"),
 ]
 
 
@@ -127,12 +127,12 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
         np.testing.assert_allclose(
             spark_bundle.movies[column], local_bundle.movies[column], rtol=1e-5
         )
-    for name in ("user_ids", "seen_indptr", "seen_movies", "seen_ratings", "content_data"):
+    for name in ("user_ids", "seen_indptr", "seen_movies", "seen_ratings", "content.data"):
         np.testing.assert_array_equal(spark_bundle.arrays[name], local_bundle.arrays[name])
     # ARPACK's exact top singular values against randomized SVD's close approximation
     np.testing.assert_allclose(
-        spark_bundle.arrays["singular_values"][:10],
-        local_bundle.arrays["singular_values"][:10],
+        spark_bundle.arrays["personal.singular_values"][:10],
+        local_bundle.arrays["personal.singular_values"][:10],
         rtol=0.02,
     )
 

@@ -1,4 +1,4 @@
-"""Taste profiles as files, and the small pure helpers the Streamlit app renders with.
+"""Taste profiles as files: what a visitor saves from the app and loads back.
 
 A profile is what a visitor builds in the app: movies, each with an optional star rating
 (0.5-5, half stars) and the genres the visitor attached to it. It is saved as JSON or CSV and
@@ -25,15 +25,11 @@ import io
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
-
-from recommender.data_messages import MAX_ID, shorten
 
 FORMAT_NAME = "movierec-profile"
 FORMAT_VERSION = 1
@@ -46,12 +42,8 @@ MAX_MOVIES = 500  # a taste profile of a few hundred movies; more costs seconds 
 MAX_JSON_DEPTH = 16  # a profile nests 4 deep: document, movies, a movie, its genres
 MAX_NUMBER_CHARS = 32  # ids and ratings; a 5,000-digit number is not either
 MAX_CELL_CHARS = 1_000  # a title, a rating or a genre list; MovieLens titles stay under 200
+MAX_ID = 2**53 - 1  # the largest movieId the trainer takes (recommender.data_messages.MAX_ID)
 GENRE_SEPARATOR = "|"
-
-MOVIELENS_URL = "https://movielens.org/movies/{}"
-IMDB_URL = "https://www.imdb.com/title/tt{:07d}/"
-TMDB_URL = "https://www.themoviedb.org/movie/{}"
-LINK_SITES = ("MovieLens", "IMDb", "TMDB")  # the columns of movie_links, in this order
 
 
 class ProfileError(ValueError):
@@ -77,11 +69,6 @@ class LoadedProfile:
 
 
 # --- ratings ---------------------------------------------------------------------------------
-
-
-def format_rating(rating: float | None) -> str:
-    """ "★ 4.5" for a rating, "no rating" for None: the words the app shows."""
-    return "no rating" if rating is None else f"★ {rating:g}"
 
 
 def check_rating(value: Any, where: str) -> float | None:
@@ -396,12 +383,17 @@ def _genres(value: Any, where: str) -> list[str]:
     return [g.strip() for g in value if g.strip()]
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (with "…"): a message quotes a value, not a page."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _first_few(ids: Sequence[int | str], limit: int = 5) -> str:
     shown = ", ".join(str(i) for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-# --- what the app shows ----------------------------------------------------------------------
+# --- what the recommender is given -----------------------------------------------------------
 
 
 def recommend_arguments(
@@ -411,69 +403,3 @@ def recommend_arguments(
     entries = list(entries)
     profile = {e.movie_id: e.rating for e in entries}
     return profile, {e.movie_id: list(e.genres) for e in entries}
-
-
-def genre_mix(
-    profile_genres: Iterable[Sequence[str]], recommended_genres: Iterable[str]
-) -> pd.DataFrame:
-    """Share of movies carrying each genre, in the profile and in the recommendations.
-
-    ``profile_genres`` holds one genre list per profile movie; ``recommended_genres`` holds
-    one MovieLens "A|B|C" string per recommendation. Rows are genres (most common in the
-    profile first); each column is the percentage of its movies that have the genre.
-    """
-    profile_lists = [list(g) for g in profile_genres]
-    recommended_lists = [
-        [g for g in str(text).split(GENRE_SEPARATOR) if g and g != "(no genres listed)"]
-        for text in recommended_genres
-    ]
-    shares = [_genre_shares(profile_lists), _genre_shares(recommended_lists)]
-    mine, theirs = shares
-
-    def order(genre: str) -> tuple[float, float, str]:
-        return (-mine.get(genre, 0.0), -theirs.get(genre, 0.0), genre)
-
-    genres = sorted(set(mine) | set(theirs), key=order)
-    return pd.DataFrame(
-        {
-            "Your profile": [mine.get(g, 0.0) for g in genres],
-            "Recommendations": [theirs.get(g, 0.0) for g in genres],
-        },
-        index=pd.Index(genres, name="genre", dtype=object),
-    )
-
-
-def _genre_shares(lists: Sequence[Sequence[str]]) -> dict[str, float]:
-    counts = Counter(g for genres in lists for g in set(genres))
-    return {g: round(100.0 * c / len(lists), 1) for g, c in counts.items()}
-
-
-def movie_links(movies: pd.DataFrame) -> pd.DataFrame:
-    """MovieLens, IMDb and TMDB page addresses for rows with movieId, imdbId, tmdbId.
-
-    A missing id gives an empty cell (missing value) rather than a broken link.
-    """
-    addresses = (
-        [MOVIELENS_URL.format(int(i)) for i in movies["movieId"]],
-        [_link(IMDB_URL, i) for i in movies["imdbId"]],
-        [_link(TMDB_URL, i) for i in movies["tmdbId"]],
-    )
-    return pd.DataFrame(dict(zip(LINK_SITES, addresses, strict=True)), index=movies.index)
-
-
-def _link(template: str, movie_id: Any) -> str | None:
-    if movie_id is None or pd.isna(movie_id):
-        return None
-    return template.format(int(movie_id))
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` with every Markdown character backslash-escaped, so it shows literally.
-
-    Titles come from data files; in ``st.markdown`` a title like "*batteries not included"
-    would turn italic and "<b>x</b>" would be markup. Escaped, both show as typed.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
