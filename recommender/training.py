@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.artifacts import trainer_lock
 from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
 from recommender.content import ContentModel, fit_content
@@ -145,12 +146,14 @@ def train(
     config: TrainingConfig | None = None,
     progress: Progress = lambda message: None,
 ) -> TrainingSummary:
-    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input."""
+    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input, and
+    ArtifactsError when another training holds the folder or it cannot be written."""
     config = config or TrainingConfig()
     timings: dict[str, float] = {}
     # The manifest's sha256 of the inputs (an 877 MB ratings.csv at MovieLens-32M: seconds) is
-    # computed in a thread while the data loads and the models fit, not after them.
-    with ThreadPoolExecutor(max_workers=1) as background:
+    # computed in a thread while the data loads and the models fit, not after them. The lock
+    # (one trainer per artifacts folder, and a write probe) is taken before any of the work.
+    with trainer_lock(artifacts_dir), ThreadPoolExecutor(max_workers=1) as background:
         inputs = background.submit(input_fingerprints, find_input_files(Path(data_dir)))
         with _stage("load", timings, progress):
             data = load_dataset(data_dir)
