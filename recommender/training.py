@@ -47,7 +47,20 @@ class TrainingConfig:
     popular_pool: int = 100
     # (scorer name, weight) pairs that replace the scorers' own default weights in the blend
     weights: tuple[tuple[str, float], ...] = ()
-    neutral_rating: float = 3.0  # a profile rating r counts (r - 3) / 2: a 2 pulls away
+    # A rating above neutral_rating is a like, (r - n) / (5 - n) strong; at or below it, a
+    # dislike, which only pushes its own neighbours down (dislike_weight: how hard).
+    neutral_rating: float = 2.0
+    dislike_weight: float = 1.0
+    # Neighbours ("fans also liked"): movies two people both rated at least neighbour_rating
+    # are linked; similarity co / (n_i^a n_j^(1-a) + shrinkage), the top `neighbours` kept.
+    neighbour_rating: float = 0.0
+    neighbour_asymmetry: float = 0.3
+    neighbour_shrinkage: float = 10.0
+    neighbours: int = 100
+    neighbour_sharpness: float = 4.0  # the 0-1 link strength to this power: strong links stand out
+    neighbour_user_cap: int = 500
+    # Steck's calibration: how strongly the list's genre mix is drawn to the profile's (0: off)
+    calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
 

@@ -50,5 +50,5 @@ def franchise_cases(movies: pd.DataFrame, min_ratings: int = 1) -> list[Case]:
         for number, movie_id in sorted(films.items()):
             following = films.get(number + 1)
             if following is not None:
-                cases.append(Case(-1, {movie_id: None}, np.array([following])))
+                cases.append(Case(movie_id, {movie_id: None}, np.array([following])))
     return cases
