@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from itertools import product
 from typing import Any
 
@@ -202,10 +202,14 @@ def _tune_blend(
         figures = validation_figures(recommender, validation, k, blends, grid["calibration"])
         for (weights, calibration), values in figures.items():
             chosen = replace(config, weights=weights, calibration=calibration)
-            rows.append({"stage": "blend", **_params(chosen), **values})
+            shortfall = objectives.shortfall(values, bar, k)
+            rows.append({"stage": "blend", **_params(chosen), **values, "shortfall": shortfall})
             candidates.append((values, chosen))
         progress(f"  neighbours {settings}: {len(blends)} blends")
     best = objectives.choose(candidates, bar, k)
+    bars = {f"bar {name}": value for name, value in asdict(bar).items()}
+    for row, (_, config) in zip(rows, candidates, strict=True):
+        row.update(bars, chosen=config == best)
     progress(f"  blend: {dict(best.weights)}, calibration {best.calibration}")
     return best, rows
 
