@@ -23,7 +23,11 @@ movies x movies matrix is never built (30 GB at MovieLens-32M).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from recommender.training import Model, TrainingConfig
 
 ROWS_PER_BLOCK = 512  # movies per block of co-occurrence counts (about 40 MB at 32M)
+PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core
 
 
 def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) -> sp.csr_matrix:
@@ -54,8 +59,8 @@ def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) 
     def weigh(block: sp.csr_matrix, rows: np.ndarray) -> None:
         block.data *= from_movie[rows] * into_movie[block.indices]
 
-    walks = co_occurrence(edges, user_degree ** -np.float32(alpha))  # sum_u P(u->j)^alpha
-    return top_k_rows(walks, edges.shape[1], neighbours, weigh)
+    walk_weights = user_degree ** -np.float32(alpha)  # sum_u P(u->j)^alpha
+    return top_k_rows(edges, neighbours, weigh, walk_weights)
 
 
 def cosine(
@@ -76,7 +81,7 @@ def cosine(
     def weigh(block: sp.csr_matrix, rows: np.ndarray) -> None:
         block.data /= source[rows] * target[block.indices] + np.float32(shrinkage) + 1e-9
 
-    return top_k_rows(co_occurrence(edges), edges.shape[1], neighbours, weigh)
+    return top_k_rows(edges, neighbours, weigh)
 
 
 def at_least(ratings: sp.csr_matrix, rating: float) -> sp.csr_matrix:
@@ -117,45 +122,79 @@ def _binary(ratings: sp.csr_matrix) -> sp.csr_matrix:
     return edges
 
 
-Blocks = Iterator[tuple[np.ndarray, sp.csr_matrix]]
+@dataclass(frozen=True)
+class _Job:
+    """What every block of rows needs: the (weighted) movies x users matrix, the users x
+    movies one, how many neighbours to keep and how co-occurrence becomes similarity."""
+
+    by_movie: sp.csr_matrix
+    edges: sp.csr_matrix
+    k: int
+    weigh: Callable[[sp.csr_matrix, np.ndarray], None]
 
 
-def co_occurrence(edges: sp.csr_matrix, user_weights: np.ndarray | None = None) -> Blocks:
-    """(movie codes, block) pairs, block[r, j] = sum over users u of w_u x_u,rows[r] x_u,j:
-    the (weighted) people two movies share, ROWS_PER_BLOCK movies at a time (sparse)."""
-    weighted = edges if user_weights is None else sp.diags(user_weights) @ edges
-    by_movie = weighted.T.tocsr()
-    for start in range(0, edges.shape[1], ROWS_PER_BLOCK):
-        rows = np.arange(start, min(start + ROWS_PER_BLOCK, edges.shape[1]))
-        yield rows, (by_movie[rows[0] : rows[-1] + 1] @ edges).tocsr()
+_JOB: _Job | None = None  # the job forked workers inherit (fork copies it; nothing is pickled)
 
 
 def top_k_rows(
-    blocks: Blocks, n: int, k: int, weigh: Callable[[sp.csr_matrix, np.ndarray], None]
+    edges: sp.csr_matrix,
+    k: int,
+    weigh: Callable[[sp.csr_matrix, np.ndarray], None],
+    user_weights: np.ndarray | None = None,
 ) -> sp.csr_matrix:
-    """The ``k`` largest positive entries of every row of an n x n matrix given by sparse
-    blocks of rows, each first turned into similarities by ``weigh(block, row of each entry)``;
-    the diagonal left out. CSR, float32, each row's columns sorted."""
-    counts, indices, values = [], [], []
-    for rows, block in blocks:
-        block.sum_duplicates()
-        row_of = np.repeat(rows, np.diff(block.indptr))
-        weigh(block, row_of)
-        block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
-        for row in range(block.shape[0]):
-            start, end = block.indptr[row], block.indptr[row + 1]
-            data, columns = block.data[start:end], block.indices[start:end]
-            if end - start > k:
-                best = _largest(data, columns, k)
-                data, columns = data[best], columns[best]
-            order = np.argsort(columns[data > 0])
-            indices.append(columns[data > 0][order].astype(np.int32))
-            values.append(data[data > 0][order].astype(np.float32))
-            counts.append(len(order))
-    indptr = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
-    if not values:  # an empty catalogue
+    """For every movie, the ``k`` largest positive entries of its row of the co-occurrence
+    matrix (sum over users u of w_u x_u,i x_u,j), each first turned into a similarity by
+    ``weigh(block, row of each entry)``; the diagonal left out. CSR, float32, columns sorted.
+
+    The rows are computed ROWS_PER_BLOCK at a time, each block a sparse product; with a
+    million ratings or more, in one process per core (scipy's sparse product holds the GIL, so
+    threads would not help): about half the time on two cores at MovieLens-32M size.
+    """
+    global _JOB
+    weighted = edges if user_weights is None else sp.diags(user_weights) @ edges
+    n = edges.shape[1]
+    _JOB = _Job(weighted.T.tocsr(), edges, max(0, min(k, n - 1)), weigh)
+    starts = range(0, n, ROWS_PER_BLOCK)
+    workers = min(os.cpu_count() or 1, 4)
+    try:
+        if edges.nnz >= PARALLEL_NNZ and workers > 1 and "fork" in get_all_start_methods():
+            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+                parts = list(pool.map(_block_top_k, starts, chunksize=4))
+        else:
+            parts = [_block_top_k(start) for start in starts]
+    finally:
+        _JOB = None
+    if not parts:  # an empty catalogue
         return sp.csr_matrix((n, n), dtype=np.float32)
-    return sp.csr_matrix((np.concatenate(values), np.concatenate(indices), indptr), shape=(n, n))
+    counts, indices, values = (np.concatenate(part) for part in zip(*parts, strict=True))
+    indptr = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    return sp.csr_matrix((values, indices, indptr), shape=(n, n))
+
+
+def _block_top_k(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neighbours per row, their columns, their similarities) of one block of rows."""
+    job = _JOB
+    assert job is not None, "top_k_rows sets the job before any block runs"
+    rows = np.arange(start, min(start + ROWS_PER_BLOCK, job.edges.shape[1]))
+    block = (job.by_movie[rows[0] : rows[-1] + 1] @ job.edges).tocsr()
+    block.sum_duplicates()
+    row_of = np.repeat(rows, np.diff(block.indptr))
+    job.weigh(block, row_of)
+    block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
+    counts = np.zeros(len(rows), dtype=np.int64)
+    indices, values = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
+    for row in range(len(rows)):
+        start_, end = block.indptr[row], block.indptr[row + 1]
+        data, columns = block.data[start_:end], block.indices[start_:end]
+        if end - start_ > job.k:
+            best = _largest(data, columns, job.k)
+            data, columns = data[best], columns[best]
+        positive = data > 0
+        order = np.argsort(columns[positive])
+        indices.append(columns[positive][order].astype(np.int32))
+        values.append(data[positive][order].astype(np.float32))
+        counts[row] = len(order)
+    return counts, np.concatenate(indices), np.concatenate(values)
 
 
 def _largest(data: np.ndarray, columns: np.ndarray, k: int) -> np.ndarray:

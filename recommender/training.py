@@ -171,8 +171,13 @@ def train(
         with _stage("load", timings, progress):
             data = load_dataset(data_dir)
         model = fit(data, config, timings, progress)
+        with _stage("scorers (neighbours, general CF)", timings, progress):
+            arrays = model_arrays(model, config)
         with _stage("save", timings, progress):
-            folder = write_model(model, config, artifacts_dir, timings, inputs=inputs.result())
+            fingerprints = inputs.result()
+            folder = write_model(
+                model, config, artifacts_dir, timings, inputs=fingerprints, arrays=arrays
+            )
     size = sum(path.stat().st_size for path in folder.iterdir())
     return TrainingSummary(folder, counts_of(model), size, timings, data.notes)
 
@@ -223,12 +228,14 @@ def write_model(
     timings: dict[str, float],
     manifest_extra: dict[str, Any] | None = None,
     inputs: list[dict[str, Any]] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write the bundle for a fitted model (atomically) and return its directory.
 
     ``manifest_extra`` adds or replaces manifest sections (the Spark engine records its engine,
     Spark version and master there). ``inputs`` are the input fingerprints when they were
-    computed already (``train`` hashes them while it fits).
+    computed already (``train`` hashes them while it fits); ``arrays`` the scorers' arrays when
+    they were (``model_arrays``; ``train`` times them as a stage of their own).
     """
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -240,7 +247,12 @@ def write_model(
         "timings_seconds": timings,
         **(manifest_extra or {}),
     }
-    return save_bundle(artifacts_dir, movie_table(model), model_arrays(model, config), manifest)
+    return save_bundle(
+        artifacts_dir,
+        movie_table(model),
+        arrays if arrays is not None else model_arrays(model, config),
+        manifest,
+    )
 
 
 def model_sections(model: Model, config: TrainingConfig) -> dict[str, Any]:

@@ -78,3 +78,12 @@ def test_profile_scores_sum_the_profile_rows():
     matrix = sp.csr_matrix(np.array([[0, 1, 2], [3, 0, 0], [0, 5, 0]], dtype=np.float32))
     scores = profile_scores(matrix, np.array([0, 2]), np.array([1.0, -0.5], np.float32))
     np.testing.assert_allclose(scores, [0.0, 1.0 - 2.5, 2.0])
+
+
+def test_blocks_in_worker_processes_give_the_same_neighbours(monkeypatch: pytest.MonkeyPatch):
+    ratings = _random_ratings(users=60, movies=40, seed=3)
+    serial = cosine(ratings, 2.0, 6, 0.3)
+    monkeypatch.setattr(neighbours, "PARALLEL_NNZ", 0)  # every size goes to the process pool
+    parallel = cosine(ratings, 2.0, 6, 0.3)
+    assert (serial != parallel).nnz == 0
+    np.testing.assert_array_equal(serial.indptr, parallel.indptr)
