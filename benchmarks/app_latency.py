@@ -189,6 +189,15 @@ def serve(
 
     The server's output goes to ``log`` when given (else nowhere); it is stopped afterwards.
     """
+    with serve_process(script, env, log) as (url, start, _):
+        yield url, start
+
+
+@contextlib.contextmanager
+def serve_process(
+    script: Path, env: dict[str, str], log: Path | None = None
+) -> Iterator[tuple[str, float, subprocess.Popen]]:
+    """As ``serve``, and the server's process (its pid is the server's: /proc/PID/...)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(script)]
     command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
@@ -200,7 +209,7 @@ def serve(
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, server)
-            yield url, start
+            yield url, start, server
         finally:
             server.terminate()
             try:
