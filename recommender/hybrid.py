@@ -33,6 +33,7 @@ from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
 MOVIE_COLUMNS = ("movieId", "title", "genres", "year")
+_SCORING = ("scorers", "_seen")  # what a request scores with, let go of by Recommender.close
 
 
 def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -119,6 +120,21 @@ class Recommender:
         ("" when there is none): a key that changes whenever ``load`` would load another
         model or other figures."""
         return bundle_version(artifacts_dir)
+
+    def close(self) -> None:
+        """Let go of the bundle's arrays (their memory maps and open files go once no request
+        holds a slice of them) and the caches built from them; a server closes the model a
+        newer bundle replaced. The catalogue stays (movies, genres, user ids), so a page drawn
+        with this model can still look titles up; scoring raises ``BundleError``."""
+        self.user_ids = np.array(self.user_ids)  # a copy in memory: the mapped file is let go
+        self.bundle.arrays.clear()
+        for name in (*_SCORING, "title_search", "_table_columns", "_genre_lists", "_genre_columns"):
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for what close() let go
+        if name in _SCORING:
+            raise BundleError("this model was closed (a newer bundle replaced it); load it again")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def evaluation_overview(self) -> pd.DataFrame | None:
         """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation
