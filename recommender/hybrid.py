@@ -33,6 +33,8 @@ from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
 MOVIE_COLUMNS = ("movieId", "title", "genres", "year")
+# Weights are relative; a larger sum would overflow the blend (float32, parts 0-1).
+MAX_WEIGHT_SUM = 1e38
 _SCORING = ("scorers", "_seen")  # what a request scores with, let go of by Recommender.close
 
 
@@ -181,7 +183,7 @@ class Recommender:
         codes, ratings = self._profile(profile)
         allowed = self._filter_mask(filters)
         allowed[codes] = False
-        attached = dict(profile_genres or {})
+        attached = _attached_genres(profile_genres)
         genres = tuple(
             tuple(attached.get(int(self.movie_ids[code]), self._genre_lists[code]))
             for code in codes
@@ -271,6 +273,11 @@ class Recommender:
         chosen = {**self.default_weights, **{name: _weight(name, w) for name, w in weights.items()}}
         if not any(chosen.values()):
             raise ValueError("weights: at least one weight must be above 0")
+        if sum(chosen.values()) > MAX_WEIGHT_SUM:  # the blend would overflow float32
+            raise ValueError(
+                f"weights: their sum must be at most {MAX_WEIGHT_SUM:.0e} (they are relative: "
+                f"scale them down), got {weights!r}"
+            )
         return chosen
 
     def popular(
@@ -281,6 +288,7 @@ class Recommender:
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
         narrows the picks as it narrows recommendations (say, to 1990s comedies).
         """
+        seed = None if seed is None else _count(seed, "seed")
         return self._cold_start(_count(n), self._filter_mask(filters), seed)
 
     def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
@@ -456,12 +464,31 @@ def _load_scorer(name: str, arrays: Mapping[str, np.ndarray], info: BundleInfo) 
 
 
 def _movie_id(value: Any) -> int:
-    """A movieId given by a caller: a whole number (not a bool, a fraction or text)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            return int(value)
+    """A movieId given by a caller: a whole number (not a bool, a fraction or text; 1.0 is 1)."""
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and float(value).is_integer()
+    )
+    if isinstance(value, bool) or not whole:
         raise ValueError(f"movieId must be a whole number, got {value!r}")
+    if not -(2**63) <= int(value) < 2**63:  # no bundle holds it (ids are int64)
+        raise ValueError(f"unknown movieId(s): {int(value)}")
     return int(value)
+
+
+def _attached_genres(profile_genres: Any) -> dict[int, tuple[str, ...]]:
+    """``profile_genres`` checked: movieId -> genre names (a list, never one string)."""
+    if not isinstance(profile_genres, Mapping | None):
+        raise ValueError(f"profile_genres must map movieIds to genre lists, got {profile_genres!r}")
+    attached = {}
+    for movie_id, genres in (profile_genres or {}).items():
+        listed = isinstance(genres, Iterable) and not isinstance(genres, str)
+        names = tuple(genres) if listed else ()
+        if not listed or not all(isinstance(name, str) for name in names):
+            raise ValueError(
+                f"profile_genres of movieId {movie_id}: expected genre names, got {genres!r}"
+            )
+        attached[_movie_id(movie_id)] = names
+    return attached
 
 
 def _rating(movie_id: Any, rating: Any) -> float:
@@ -483,7 +510,7 @@ def _weight(name: str, value: Any) -> float:
     return float(value)
 
 
-def _count(n: Any) -> int:
+def _count(n: Any, argument: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a whole number >= 0, got {n!r}")
+        raise ValueError(f"{argument} must be a whole number >= 0, got {n!r}")
     return int(n)
