@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from benchmarks.app_latency import (  # noqa: E402
     CHROMIUM_ARGS,
     MAIN,
     open_until_interactive,
+    run_record,
     serve_process,
 )
 from recommender.artifacts import current_name  # noqa: E402
@@ -265,13 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         f"deleted files mapped: {not result['nothing_deleted_mapped']}"
     )
     report = {
-        "command": " ".join(["python", *sys.argv]),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        },
+        **run_record(),
         "data_dir": str(args.data_dir),
         "session_ttl_s": args.session_ttl,
         "verdict": result,

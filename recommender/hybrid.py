@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
 from recommender.content import genre_tokens
 from recommender.data import MAX_RATING, MIN_RATING
-from recommender.filters import NO_FILTERS, Filters
+from recommender.filters import NO_FILTERS, Filters, genre_lists
 from recommender.popularity import Popularity, popular_sample
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
@@ -33,8 +33,7 @@ from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
 MOVIE_COLUMNS = ("movieId", "title", "genres", "year")
-# Weights are relative; a larger sum would overflow the blend (float32, parts 0-1).
-MAX_WEIGHT_SUM = 1e38
+MAX_WEIGHT_SUM = 1e38  # weights are relative; a larger sum would overflow the float32 blend
 _SCORING = ("scorers", "_seen")  # what a request scores with, let go of by Recommender.close
 
 
@@ -124,10 +123,9 @@ class Recommender:
         return bundle_version(artifacts_dir)
 
     def close(self) -> None:
-        """Let go of the bundle's arrays (their memory maps and open files go once no request
-        holds a slice of them) and the caches built from them; a server closes the model a
-        newer bundle replaced. The catalogue stays (movies, genres, user ids), so a page drawn
-        with this model can still look titles up; scoring raises ``BundleError``."""
+        """Let go of the bundle's arrays (their maps and open files go once no request holds a
+        slice of them) and caches, when a newer bundle replaced this model. The catalogue stays
+        (movies, genres, user ids) for pages still showing it; scoring raises ``BundleError``."""
         self.user_ids = np.array(self.user_ids)  # a copy in memory: the mapped file is let go
         self.bundle.arrays.clear()
         for name in (*_SCORING, "title_search", "_table_columns", "_genre_lists", "_genre_columns"):
@@ -183,7 +181,7 @@ class Recommender:
         codes, ratings = self._profile(profile)
         allowed = self._filter_mask(filters)
         allowed[codes] = False
-        attached = _attached_genres(profile_genres)
+        attached = genre_lists(profile_genres, "profile_genres")
         genres = tuple(
             tuple(attached.get(int(self.movie_ids[code]), self._genre_lists[code]))
             for code in codes
@@ -273,11 +271,8 @@ class Recommender:
         chosen = {**self.default_weights, **{name: _weight(name, w) for name, w in weights.items()}}
         if not any(chosen.values()):
             raise ValueError("weights: at least one weight must be above 0")
-        if sum(chosen.values()) > MAX_WEIGHT_SUM:  # the blend would overflow float32
-            raise ValueError(
-                f"weights: their sum must be at most {MAX_WEIGHT_SUM:.0e} (they are relative: "
-                f"scale them down), got {weights!r}"
-            )
+        if sum(chosen.values()) > MAX_WEIGHT_SUM:
+            raise ValueError(f"weights: their sum must be at most {MAX_WEIGHT_SUM:.0e}: scale them")
         return chosen
 
     def popular(
@@ -473,22 +468,6 @@ def _movie_id(value: Any) -> int:
     if not -(2**63) <= int(value) < 2**63:  # no bundle holds it (ids are int64)
         raise ValueError(f"unknown movieId(s): {int(value)}")
     return int(value)
-
-
-def _attached_genres(profile_genres: Any) -> dict[int, tuple[str, ...]]:
-    """``profile_genres`` checked: movieId -> genre names (a list, never one string)."""
-    if not isinstance(profile_genres, Mapping | None):
-        raise ValueError(f"profile_genres must map movieIds to genre lists, got {profile_genres!r}")
-    attached = {}
-    for movie_id, genres in (profile_genres or {}).items():
-        listed = isinstance(genres, Iterable) and not isinstance(genres, str)
-        names = tuple(genres) if listed else ()
-        if not listed or not all(isinstance(name, str) for name in names):
-            raise ValueError(
-                f"profile_genres of movieId {movie_id}: expected genre names, got {genres!r}"
-            )
-        attached[_movie_id(movie_id)] = names
-    return attached
 
 
 def _rating(movie_id: Any, rating: Any) -> float:

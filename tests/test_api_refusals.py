@@ -115,7 +115,15 @@ REFUSED: dict[str, tuple[Call, str]] = {
     ),
     "one genre string attached to a profile movie": (
         lambda r: r.recommend([TOY_STORY], profile_genres={TOY_STORY: "Comedy"}),
-        r"profile_genres of movieId 1: expected genre names, got 'Comedy'",
+        r"profile_genres of movieId 1 must be a list of genre names, got 'Comedy'",
+    ),
+    "genres attached as a list": (
+        lambda r: r.recommend([TOY_STORY], profile_genres=[["Comedy"]]),
+        r"profile_genres must map movieIds to genre lists",
+    ),
+    "a number among attached genres": (
+        lambda r: r.recommend([TOY_STORY], profile_genres={TOY_STORY: ["Comedy", 3]}),
+        r"profile_genres of movieId 1 must hold genre names \(text\), got 3",
     ),
     "for_user with text": (lambda r: r.for_user("1"), r"user_id must be a whole number, got '1'"),
     "for_user with a bool": (lambda r: r.for_user(True), r"user_id must be a whole number"),
