@@ -22,9 +22,9 @@ from recommender import BundleError, Recommender
 ARTIFACTS_ENV = "MOVIEREC_ARTIFACTS_DIR"
 
 
-# The page runs handed each bundle's model, by the thread Streamlit runs them in (a thread per
-# run, ended with it), noted before the model is looked up: a replaced model is closed once
-# they have ended.
+# The page runs handed each bundle's model, by the thread Streamlit runs them in (a script
+# runner's thread, which ends when its runs do), noted before the model is looked up: a replaced
+# model is closed once they have ended.
 _RUNS: dict[str, weakref.WeakSet[threading.Thread]] = {}
 _KEYS: weakref.WeakKeyDictionary[Recommender, str] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
