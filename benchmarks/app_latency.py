@@ -189,6 +189,15 @@ def serve(
 
     The server's output goes to ``log`` when given (else nowhere); it is stopped afterwards.
     """
+    with serve_process(script, env, log) as (url, start, _):
+        yield url, start
+
+
+@contextlib.contextmanager
+def serve_process(
+    script: Path, env: dict[str, str], log: Path | None = None
+) -> Iterator[tuple[str, float, subprocess.Popen]]:
+    """As ``serve``, and the server's process (its pid is the server's: /proc/PID/...)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(script)]
     command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
@@ -200,7 +209,7 @@ def serve(
         try:
             url = f"http://127.0.0.1:{port}"
             wait_healthy(url, server)
-            yield url, start
+            yield url, start, server
         finally:
             server.terminate()
             try:
@@ -306,6 +315,20 @@ def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
         )
 
 
+def run_record() -> dict[str, Any]:
+    """What a result file starts with: the command, when it ran, the machine and its load."""
+    return {
+        "command": " ".join(["python", *sys.argv]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            # Other work on the machine slows every figure; the load says how busy it was.
+            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
@@ -350,14 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
 
     report: dict[str, Any] = {
-        "command": " ".join(["python", *sys.argv]),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            # Other work on the machine slows every figure; the load says how busy it was.
-            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        },
+        **run_record(),
         "bundle_counts": counts,
         "measures": dict(rows),
     }

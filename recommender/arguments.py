@@ -11,11 +11,14 @@ from recommender.data import MAX_RATING, MIN_RATING
 
 
 def movie_id(value: Any) -> int:
-    """A movieId given by a caller: a whole number (not a bool, a fraction or text)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            return int(value)
+    """A movieId given by a caller: a whole number (not a bool, a fraction or text; 1.0 is 1)."""
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and float(value).is_integer()
+    )
+    if isinstance(value, bool) or not whole:
         raise ValueError(f"movieId must be a whole number, got {value!r}")
+    if not -(2**63) <= int(value) < 2**63:  # no bundle holds it (ids are int64)
+        raise ValueError(f"unknown movieId(s): {int(value)}")
     return int(value)
 
 
@@ -38,7 +41,7 @@ def weight(name: str, value: Any) -> float:
     return float(value)
 
 
-def count(n: Any) -> int:
+def count(n: Any, argument: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a whole number >= 0, got {n!r}")
+        raise ValueError(f"{argument} must be a whole number >= 0, got {n!r}")
     return int(n)

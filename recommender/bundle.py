@@ -100,6 +100,9 @@ def sha256_of_each(paths: Iterable[Path]) -> dict[Path, str]:
     not read again: the app's server checks the bundle as it starts, then loads it for the
     first page (0.15 s of hashing at MovieLens-32M).
     """
+    for known in list(_DIGESTS):  # forget pruned bundles: a server lives through many
+        if not os.path.exists(known[0]):
+            _DIGESTS.pop(known, None)
     identities = {path: _identity(path) for path in paths}
     todo = sorted(
         (path for path, key in identities.items() if key not in _DIGESTS),

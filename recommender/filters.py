@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         for name in ("include_genres", "exclude_genres"):
-            object.__setattr__(self, name, _genre_names(getattr(self, name), name))
+            object.__setattr__(self, name, genre_names(getattr(self, name), name))
         if self.years is not None:
             object.__setattr__(self, "years", _year_range(self.years))
 
@@ -38,7 +38,9 @@ class Filters:
         return bool(self.include_genres or self.exclude_genres or self.years is not None)
 
 
-def _genre_names(value: Any, argument: str) -> tuple[str, ...]:
+def genre_names(value: Any, argument: str) -> tuple[str, ...]:
+    """``value`` as a tuple of genre names; ``ValueError`` naming ``argument`` if it is one
+    string or holds anything but text."""
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValueError(f"{argument} must be a list of genre names, got {value!r}")
     names = tuple(value)
@@ -46,6 +48,17 @@ def _genre_names(value: Any, argument: str) -> tuple[str, ...]:
         if not isinstance(name, str):
             raise ValueError(f"{argument} must hold genre names (text), got {name!r}")
     return names
+
+
+def genre_lists(value: Any, argument: str) -> dict[Any, tuple[str, ...]]:
+    """``value`` (None, or movieId -> genre names) as a dict of tuples; ``ValueError`` naming
+    ``argument`` if it is not a mapping or a movie's genres are not a list of names."""
+    if not isinstance(value, Mapping | None):
+        raise ValueError(f"{argument} must map movieIds to genre lists, got {value!r}")
+    return {
+        movie_id: genre_names(names, f"{argument} of movieId {movie_id}")
+        for movie_id, names in (value or {}).items()
+    }
 
 
 def _year_range(years: Any) -> tuple[int, int]:

@@ -25,7 +25,7 @@ from recommender import arguments
 from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
 from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
-from recommender.filters import NO_FILTERS, Filters
+from recommender.filters import NO_FILTERS, Filters, genre_lists
 from recommender.genres import Genres
 from recommender.popularity import Popularity, popular_sample
 from recommender.registry import scorer_class
@@ -34,6 +34,8 @@ from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
 MOVIE_COLUMNS = ("movieId", "title", "genres", "year")
+MAX_WEIGHT_SUM = 1e38  # weights are relative; a larger sum would overflow the float32 blend
+_SCORING = ("scorers", "_seen")  # what a request scores with, let go of by Recommender.close
 
 
 def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -125,6 +127,20 @@ class Recommender:
         model or other figures."""
         return bundle_version(artifacts_dir)
 
+    def close(self) -> None:
+        """Let go of the bundle's arrays (their maps and open files go once no request holds a
+        slice of them) and caches, when a newer bundle replaced this model. The catalogue stays
+        (movies, genres, user ids) for pages still showing it; scoring raises ``BundleError``."""
+        self.user_ids = np.array(self.user_ids)  # a copy in memory: the mapped file is let go
+        self.bundle.arrays.clear()
+        for name in (*_SCORING, "title_search", "_table_columns"):
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for what close() let go
+        if name in _SCORING:
+            raise BundleError("this model was closed (a newer bundle replaced it); load it again")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def evaluation_overview(self) -> pd.DataFrame | None:
         """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation
         recorded in the manifest; None when there is none, or not in that shape."""
@@ -174,7 +190,7 @@ class Recommender:
         codes, ratings = self._profile(profile)
         allowed = self.genre_index.allowed(filters)
         allowed[codes] = False
-        attached = dict(profile_genres or {})
+        attached = genre_lists(profile_genres, "profile_genres")
         genres = tuple(
             tuple(attached.get(int(self.movie_ids[code]), self.genre_index.of_movie[code]))
             for code in codes
@@ -267,6 +283,8 @@ class Recommender:
         }
         if not any(chosen.values()):
             raise ValueError("weights: at least one weight must be above 0")
+        if sum(chosen.values()) > MAX_WEIGHT_SUM:
+            raise ValueError(f"weights: their sum must be at most {MAX_WEIGHT_SUM:.0e}: scale them")
         return chosen
 
     def popular(
@@ -277,6 +295,7 @@ class Recommender:
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
         narrows the picks as it narrows recommendations (say, to 1990s comedies).
         """
+        seed = None if seed is None else arguments.count(seed, "seed")
         return self._cold_start(arguments.count(n), self.genre_index.allowed(filters), seed)
 
     def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
