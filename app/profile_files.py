@@ -34,7 +34,7 @@ CSV_COLUMNS = ("movieId", "title", "rating", "genres")
 MIN_RATING, MAX_RATING = 0.5, 5.0
 RATING_CHOICES: tuple[float, ...] = tuple(step / 2 for step in range(1, 11))
 MAX_UPLOAD_BYTES = 1 << 20  # 1 MB: a profile of thousands of movies is still far below this
-MAX_MOVIES = 5_000
+MAX_MOVIES = 500  # a taste profile of a few hundred movies; more costs seconds per rerun
 GENRE_SEPARATOR = "|"
 
 
@@ -207,6 +207,18 @@ def _csv_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
             cleaned["genres"] = [g.strip() for g in genres.split(GENRE_SEPARATOR) if g.strip()]
         rows.append((f"row {number}", cleaned))
     return rows
+
+
+def check_rows(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    titles: Mapping[int, str],
+    known_genres: Collection[str],
+    source: str,
+    default_genres: Callable[[int], Sequence[str]] | None = None,
+) -> LoadedProfile:
+    """A profile from rows read elsewhere (a link): ``(where, {movieId, rating[, genres]})``,
+    checked as a file's rows are; messages name ``source``."""
+    return _entries(rows, titles, known_genres, source, default_genres)
 
 
 def _entries(
