@@ -109,6 +109,23 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+def readable_reasons(reasons: Iterable[str], titles: Iterable[str]) -> list[str]:
+    """The reasons with the catalogue ``titles`` they quote as people write them: "people
+    who liked Godfather, The (1972) liked it" -> "... liked The Godfather (1972) liked it"."""
+    readable = {}
+    for title in titles:
+        name, year = readable_title(title)
+        if name != title:
+            readable[title] = f"{name} ({year})" if year else name
+    shown = []
+    for reason in reasons:
+        text = str(reason or "")
+        for title in [t for t in readable if t in text]:
+            text = text.replace(title, readable[title])
+        shown.append(text)
+    return shown
+
+
 def with_details(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with what a movie's card shows besides its row: the MovieLens, IMDb and TMDB
     addresses, the TMDB id (for its poster) and its most used tags."""

@@ -98,7 +98,6 @@ def card_actions(
     """Stars that rate the movie in one click; add (or remove); "More like this"."""
     stars = f"stars_{context}_{movie_id}"
     st.session_state[stars] = stars_shown(entry.rating if entry else None)
-    name = readable_title(title)[0]
     st.feedback("stars", key=stars, on_change=rate_movie, args=(rec, movie_id, title, stars))
     if entry is None:
         st.button(
@@ -124,5 +123,5 @@ def card_actions(
         icon=":material/auto_awesome:",
         type="tertiary",
         on_click=show_more_like,
-        args=(movie_id, name),
+        args=(movie_id, title),
     )

@@ -6,10 +6,17 @@ sits beside them on a wide screen and below them on a narrow one.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app.cached import popular_picks, poster_cache, recommendations, search
-from app.display import escape_markdown, match_shares, with_details
+from app.display import (
+    escape_markdown,
+    match_shares,
+    readable_reasons,
+    readable_title,
+    with_details,
+)
 from app.movie_cards import movie_cards
 from app.profile_files import ProfileEntry
 from app.profile_side import profile_side
@@ -88,29 +95,32 @@ def recommendations_section(rec: Recommender, key: str, settings: Settings) -> N
         f"Best match first for your {len(entries)}-movie profile. Rate the ones you have seen "
         "to sharpen the list."
     )
-    show_ranked(rec, table, "recs", settings)
+    show_ranked(rec, table, "recs", settings, [entry.title for entry in entries])
 
 
 def more_like_section(
     rec: Recommender, key: str, settings: Settings, like_this: tuple[int, str]
 ) -> None:
     """Movies like one movie alone (the profile is unchanged), and a way back."""
-    movie_id, name = like_this
-    st.subheader(f"More like {escape_markdown(name)}")
+    movie_id, title = like_this
+    name = escape_markdown(readable_title(title)[0])
+    st.subheader(f"More like {name}")
     back = "your recommendations" if st.session_state.profile else "popular picks"
     st.button(
         f"Back to {back}", key="back", icon=":material/arrow_back:", on_click=show_more_like,
         args=(None,),
     )  # fmt: skip
-    genres = own_genres(rec)(movie_id)
-    entries = (ProfileEntry(movie_id, name, None, genres),)
+    entries = (ProfileEntry(movie_id, title, None, own_genres(rec)(movie_id)),)
     table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
-    st.caption(f"Movies like {escape_markdown(name)} alone, with your blend and filters.")
-    show_ranked(rec, table, "like", settings)
+    st.caption(f"Movies like {name} alone, with your blend and filters.")
+    show_ranked(rec, table, "like", settings, [title])
 
 
-def show_ranked(rec: Recommender, table, context: str, settings: Settings) -> None:
-    """Recommendations as cards: match in percent, its parts in words."""
+def show_ranked(
+    rec: Recommender, table: pd.DataFrame, context: str, settings: Settings, quoted: list[str]
+) -> None:
+    """Recommendations as cards: match in percent, its parts in words; the reasons write the
+    ``quoted`` titles (the profile's) as people do."""
     if settings.blend_note:
         st.info(settings.blend_note, icon=":material/tune:")
     if table.empty:
@@ -119,7 +129,7 @@ def show_ranked(rec: Recommender, table, context: str, settings: Settings) -> No
     labels = {name: scorer.label for name, scorer in rec.scorers.items()}
     movie_cards(
         rec,
-        table,
+        table.assign(reason=readable_reasons(table["reason"], quoted)),
         context,
         match=match_shares(table, dict(settings.weight_items)),
         parts=labels,

@@ -69,7 +69,11 @@ def profile_row(rec: Recommender, entry: ProfileEntry, neutral: float) -> None:
     stars = f"stars_profile_{entry.movie_id}"
     st.session_state[stars] = stars_shown(entry.rating)
     with st.container(
-        key=f"profile_{entry.movie_id}", horizontal=True, vertical_alignment="center", gap="small"
+        key=f"profile_{entry.movie_id}",
+        horizontal=True,
+        vertical_alignment="center",
+        gap="small",
+        wrap=False,  # one line: a long title wraps inside its own space
     ):
         st.markdown(first + (f" · {meaning}" if meaning else ""), width="stretch")
         st.feedback(

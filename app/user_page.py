@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.cached import poster_cache
-from app.display import escape_markdown, genre_chart, with_details
+from app.display import escape_markdown, genre_chart, readable_reasons, with_details
 from app.movie_cards import movie_cards
 from app.sidebar import Settings
 from app.state import keep_address, pick_random_user
@@ -68,6 +68,7 @@ def user_lists(rec: Recommender, user_id: int, settings: Settings) -> None:
     keep_address(rec)
     rated = rec.user_ratings(user_id)
     table = with_details(rec, rec.for_user(user_id, settings.n))
+    table["reason"] = readable_reasons(table["reason"], rated["title"])
     average = rated["rating"].mean()
     st.caption(f"User {user_id} rated {len(rated):,} movies, on average {average:.1f} stars.")
     suggestions, history = st.columns([3, 2], gap="large")

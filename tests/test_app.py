@@ -19,11 +19,10 @@ from streamlit.testing.v1 import AppTest
 
 from app.cached import poster_cache
 from app.profile_files import MAX_MOVIES, to_csv, to_json
-from recommender import TrainingConfig, train
 from recommender.bundle import bundle_dir, update_manifest
 from recommender.titles import display_title
 from tests import test_posters
-from tests.conftest import write_csv
+from tests.conftest import EVIL, evil_bundle
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
 TOY_STORY, TOY_STORY_2, FINDING_NEMO, MATRIX = 1, 3114, 6377, 2571
@@ -233,6 +232,8 @@ def test_a_link_opens_its_profile(trained_artifacts: Path, monkeypatch) -> None:
     assert entries[GODFATHER].genres == ("Crime", "Drama")  # else the movie's own
     assert "Recommended for you" in [h.value for h in at.subheader]
     assert ":red[★ 2.5 · disliked]" in texts(at)
+    # reasons quote the profile's titles as people write them
+    assert "liked The Godfather (1972)" in texts(at) and "Godfather, The" not in texts(at)
     assert at.query_params["p"] == "858:5,1221,2571:2.5:Sci-Fi"  # written back unchanged
 
 
@@ -498,27 +499,6 @@ def test_broken_bundle_says_how_to_fix_it(
     assert "corrupted" in at.error[0].value
     assert "train_and_save_model.py" in at.code[0].value
     assert not at.text_input
-
-
-EVIL = "<img src=x onerror=alert(1)> *Bold* ![x](https://example.invalid/x.png) (2001)"
-
-
-def evil_bundle(folder: Path) -> Path:
-    """A bundle whose first movie has HTML and Markdown (an image) in its title."""
-    data = folder / "data"
-    write_csv(
-        data,
-        "movies.csv",
-        "movieId,title,genres\n"
-        f'1,"{EVIL}",Comedy\n'
-        "2,Plain Comedy (2002),Comedy\n"
-        "3,Another Comedy (2003),Comedy|Drama\n",
-    )
-    ratings = [(u, m, 3.0 + (u + m) % 3) for u in range(1, 6) for m in (1, 2, 3)]
-    lines = ["userId,movieId,rating"] + [f"{u},{m},{r}" for u, m, r in ratings]
-    write_csv(data, "ratings.csv", "\n".join(lines) + "\n")
-    train(data, folder / "artifacts", TrainingConfig())
-    return folder / "artifacts"
 
 
 def test_titles_are_text_not_html_or_markdown(tmp_path: Path, monkeypatch) -> None:

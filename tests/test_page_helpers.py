@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from app.display import match_shares, readable_title
+from app.display import match_shares, readable_reasons, readable_title
 from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError
 from app.profile_link import profile_link, read_link
 from app.profile_side import rating_meaning
@@ -104,3 +104,13 @@ def test_ratings_in_words_and_stars() -> None:
     assert rating_meaning(3.5, 2.5) == ":gray[★ 3\\.5 · liked]"
     assert rating_meaning(3.0, 3.0) == ":red[disliked]"  # the bundle's neutral rating decides
     assert [stars_shown(r) for r in (None, 0.5, 1.0, 2.5, 5.0)] == [None, 0, 0, 1, 4]
+
+
+def test_reasons_quote_titles_as_people_write_them() -> None:
+    reasons = ["people who liked Godfather, The (1972) liked it", "Sci-Fi like Alien (1979)", None]
+    titles = ["Godfather, The (1972)", "Alien (1979)", "Matrix, The (1999)"]
+    assert readable_reasons(reasons, titles) == [
+        "people who liked The Godfather (1972) liked it",
+        "Sci-Fi like Alien (1979)",
+        "",
+    ]
