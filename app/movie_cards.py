@@ -46,17 +46,18 @@ def movie_cards(
         lines = card_text(row, match, parts, notes, position)
         entry = profile.get(movie_id)
         title = str(row["title"])
-        # Each element costs time in the browser on every rerun: one flat row that wraps (the
-        # text takes the whole first line, the actions the next) and nothing more.
-        with st.container(
-            key=f"{context}_{movie_id}", horizontal=True, vertical_alignment="center", gap="small"
-        ):
+        # Each element costs time in the browser on every rerun: no more than these.
+        with st.container(key=f"{context}_{movie_id}", gap="xxsmall"):
             if posters is not None and posters.enabled:
-                image = posters.poster(row.get("tmdbId"))
-                if image is not None:
-                    st.image(str(image), width=POSTER_WIDTH)
-            st.markdown(lines, width="stretch")
-            card_actions(rec, movie_id, title, context, entry)
+                with st.container(horizontal=True, gap="small", wrap=False):
+                    image = posters.poster(row.get("tmdbId"))
+                    if image is not None:
+                        st.image(str(image), width=POSTER_WIDTH)
+                    st.markdown(lines, width="stretch")
+            else:
+                st.markdown(lines)
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                card_actions(rec, movie_id, title, context, entry)
 
 
 def card_text(

@@ -175,4 +175,4 @@ def load_upload(rec: Recommender, key: str) -> None:
 
 def pick_random_user(rec: Recommender) -> None:
     """Callback: jump to a random user of the data set (the box shows their id)."""
-    st.session_state.user_id = str(random.choice(rec.user_ids.tolist()))
+    st.session_state.user_id = str(int(rec.user_ids[random.randrange(len(rec.user_ids))]))

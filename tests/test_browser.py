@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from benchmarks.app_latency import (
+from benchmarks.page_driver import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MAIN,
@@ -113,7 +113,8 @@ def stars(page: Any, context: str, movie_id: int, count: int, present: str = "")
 
 def press(page: Any, key: str, present: str | None = None, absent: str | None = None) -> None:
     """Click the button with ``key`` and wait for the page to follow."""
-    act(page, page.locator(f".st-key-{key} button").first.click, present, absent)
+    button = page.locator(f".st-key-{key} [data-testid^=stBaseButton]:visible")
+    act(page, button.click, present, absent)
 
 
 FIRST_FOUND = """(movieId) => {
@@ -294,7 +295,7 @@ def test_a_markdown_image_in_a_title_fetches_nothing(tmp_path: Path) -> None:
             search(page, "img src", 1)
             stars(page, "search", 1, 5)
             press(page, "like_search_1", ".st-key-back")
-            page.locator(".st-key-remove_1 button").first.hover()
+            page.locator(".st-key-remove_1 [data-testid^=stBaseButton]:visible").hover()
             page.wait_for_timeout(500)
             expect(page.get_by_text("![x]").first).to_be_visible()
         finally:
