@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks.page_driver import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    MAIN,
     act,
     open_settled,
     serve,
@@ -52,7 +53,6 @@ from benchmarks.page_driver import (  # noqa: E402
 )
 from recommender import BundleError, Recommender  # noqa: E402
 
-MAIN = REPO / "main.py"
 # Well-known titles of ml-latest-small; other data sets fall back on their most-rated titles.
 PROFILE_QUERIES = [
     "toy story", "matrix", "finding nemo", "alien", "heat", "amelie", "godfather", "fargo",
