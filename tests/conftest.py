@@ -99,3 +99,18 @@ def evil_bundle(folder: Path) -> Path:
     write_csv(data, "ratings.csv", "\n".join(lines) + "\n")
     train(data, folder / "artifacts", TrainingConfig())
     return folder / "artifacts"
+
+
+# What a visitor types into the app's search box and the film meant (movieIds of
+# ml-latest-small): the cases and a few more.
+SEARCHES = [
+    ("the godfather", 858),
+    ("godfather, the", 858),
+    ("godfathr", 858),  # a typo
+    ("godfather 2", 1221),  # The Godfather: Part II
+    ("wall-e", 60069),  # WALL·E
+    ("WALL·E", 60069),
+    ("the shining", 1258),  # the 1980 film, not the 1997 miniseries
+    ("star wars empire", 1196),  # words anywhere: The Empire Strikes Back
+    ("amelie fabuleux", 4973),  # across the title and its other name
+]

@@ -22,7 +22,7 @@ from app.profile_files import MAX_MOVIES, to_csv, to_json
 from recommender.bundle import bundle_dir, update_manifest
 from recommender.titles import display_title
 from tests import test_posters
-from tests.conftest import EVIL, evil_bundle
+from tests.conftest import EVIL, SEARCHES, evil_bundle
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
 TOY_STORY, TOY_STORY_2, FINDING_NEMO, MATRIX = 1, 3114, 6377, 2571
@@ -183,18 +183,6 @@ def test_more_like_this_starts_from_one_movie(app: AppTest, recommender) -> None
 
 
 # --- search --------------------------------------------------------------------------------------
-
-SEARCHES = [
-    ("the godfather", GODFATHER),
-    ("godfather, the", GODFATHER),
-    ("godfathr", GODFATHER),
-    ("godfather 2", GODFATHER_2),
-    ("wall-e", WALL_E),
-    ("WALL·E", WALL_E),
-    ("the shining", 1258),
-    ("star wars empire", 1196),
-    ("amelie fabuleux", 4973),
-]
 
 
 @pytest.mark.parametrize(("text", "meant"), SEARCHES)

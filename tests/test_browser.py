@@ -30,7 +30,7 @@ from benchmarks.page_driver import (
     serve,
     watch_pages,
 )
-from tests.conftest import evil_bundle
+from tests.conftest import SEARCHES, evil_bundle
 
 SCREENSHOT_ENV = "MOVIEREC_SCREENSHOT"
 GODFATHER, GODFATHER_2, PULP_FICTION, MATRIX, WALL_E, TITANIC = 858, 1221, 296, 2571, 60069, 1721
@@ -167,18 +167,6 @@ def test_rate_and_add_from_popular_picks_and_recommendations(
     assert second in listed(page, "picks") and not listed(page, "profile")
     press(page, f"add_picks_{second}", card("profile", second))  # "Add" on a popular pick
     assert not page.get_by_test_id("stException").count()
-
-
-SEARCHES = [
-    ("the godfather", GODFATHER),
-    ("godfather, the", GODFATHER),
-    ("godfathr", GODFATHER),
-    ("godfather 2", GODFATHER_2),
-    ("wall-e", WALL_E),
-    ("WALL·E", WALL_E),
-    ("the shining", 1258),
-    ("star wars empire", 1196),
-]
 
 
 def test_search_finds_the_film_meant(browser: Browser, app_url: str) -> None:
