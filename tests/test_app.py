@@ -182,6 +182,20 @@ def test_more_like_this_starts_from_one_movie(app: AppTest, recommender) -> None
     assert "Recommended for you" in [h.value for h in app.subheader]
 
 
+def test_genres_that_matter_and_the_genre_mix_open_on_request(app: AppTest) -> None:
+    rate(app, "picks", PULP_FICTION, 5)
+    assert not app.get("vega_lite_chart")  # nothing of the dialogs is sent before it is asked
+    assert f"genres_{PULP_FICTION}" not in [m.key for m in app.multiselect]
+    click(app, "show_genres")
+    assert app.selectbox(key="genres_movie").value == PULP_FICTION
+    app.multiselect(key=f"genres_{PULP_FICTION}").set_value(["Crime"]).run()
+    assert not app.exception
+    assert app.session_state.profile[PULP_FICTION].genres == ("Crime",)
+    assert app.query_params["p"] == "296:5:Crime"  # the link keeps the choice
+    click(app, "show_genre_mix")
+    assert len(app.get("vega_lite_chart")) == 1
+
+
 # --- search --------------------------------------------------------------------------------------
 
 
