@@ -286,6 +286,9 @@ def test_a_markdown_image_in_a_title_fetches_nothing(tmp_path: Path) -> None:
             page.locator(".st-key-remove_1 [data-testid^=stBaseButton]:visible").hover()
             page.wait_for_timeout(500)
             expect(page.get_by_text("![x]").first).to_be_visible()
+            press(page, "show_genres", "[data-testid='stDialog']")  # the title as an option
+            movie = page.get_by_role("dialog").get_by_role("combobox", name="Movie")
+            expect(movie).to_have_value(re.compile(re.escape("![x]")))
         finally:
             chromium.browser.close()
     assert chromium.foreign == []
