@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,7 @@ def browser_actions(artifacts: Path, rounds: int) -> dict[str, list[float]]:
     """Seconds from a visitor's action to the page's last change, in headless chromium against
     `streamlit run`: search (type a title, Enter, until its best match shows), rate the match
     (a star: into the profile, the lists follow), add the top recommendation ("Add"), remove
-    the oldest profile movie once there are six. ``rounds`` of each."""
+    the oldest profile movies down to five. ``rounds`` of each (more removals)."""
     from playwright.sync_api import sync_playwright
 
     rec = Recommender.load(artifacts)
@@ -210,7 +211,7 @@ def one_round(
     page: Any, times: dict[str, list[float]], profile: list[int], query: str, movie: int
 ) -> None:
     """Search ``query`` (its best match is ``movie``), rate it, add the top recommendation,
-    remove the oldest profile movie when there are six; each timed into ``times``."""
+    remove the oldest profile movies down to five; each timed into ``times``."""
     box = page.get_by_role("searchbox", name="Find a movie")
     times["search"].append(
         act(page, lambda: (box.fill(query), box.press("Enter")), f".st-key-stars_search_{movie}")
@@ -223,11 +224,11 @@ def one_round(
     add = page.locator(f".st-key-add_recs_{top} [data-testid^=stBaseButton]:visible")
     times["add"].append(act(page, lambda: click(page, add), f".st-key-profile_{top}"))
     profile.append(top)
-    if len(profile) >= 6:
+    while len(profile) > 5:
         oldest = profile.pop(0)
         remove = page.locator(f".st-key-remove_{oldest} [data-testid^=stBaseButton]:visible")
         gone = f".st-key-profile_{oldest}"
-        times["remove"].append(act(page, lambda: click(page, remove), absent=gone))
+        times["remove"].append(act(page, partial(click, page, remove), absent=gone))
 
 
 def click(page: Any, target: Any) -> None:
