@@ -105,7 +105,6 @@ def card_actions(
             "Add",
             key=f"add_{context}_{movie_id}",
             icon=":material/add:",
-            help="Add to your profile as liked, without stars",
             on_click=add_movie,
             args=(rec, movie_id, title),
         )
@@ -114,7 +113,6 @@ def card_actions(
             "Remove",
             key=f"remove_{context}_{movie_id}",
             icon=":material/close:",
-            help="In your profile: take it out",
             on_click=remove_movie,
             args=(movie_id,),
         )
