@@ -47,6 +47,8 @@ def lists_and_profile(rec: Recommender, key: str, settings: Settings) -> None:
     sidebar and the heading, so the page answers sooner. The address follows the profile.
     """
     keep_address(rec)
+    for kind, text in st.session_state.notes:  # what a link or an upload did: first on a phone
+        getattr(st, kind)(escape_markdown(text))
     lists, side = st.columns([3, 2], gap="large")
     with lists:
         search_section(rec, key)

@@ -18,12 +18,10 @@ PROFILE_SHOWN = 10  # movies listed with their controls before "Show all"
 
 
 def profile_side(rec: Recommender, key: str, settings: Settings) -> None:
-    """Notes, the profile's movies (the latest first) and buttons for what is used less:
+    """The profile's movies (the latest first) and buttons for what is used less:
     saving, loading and sharing, genres, the genre mix (each opens when asked, so the page
     that reruns on every click stays light)."""
     st.subheader("Your profile")
-    for kind, text in st.session_state.notes:
-        getattr(st, kind)(escape_markdown(text))
     profile: dict[int, ProfileEntry] = st.session_state.profile
     neutral = float(rec.params["neutral_rating"])
     if not profile:

@@ -241,6 +241,9 @@ def test_a_phone_shows_search_and_recommendations_without_sideways_scrolling(
     assert first["y"] < height and first["x"] >= 0 and first["x"] + first["width"] <= 390
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1] == 390
+    open_settled(page, f"{app_url}/?p=858:9", "[class*='st-key-stars_picks_']")
+    message = page.get_by_text("This link's profile could not be opened").bounding_box()
+    assert message["y"] + message["height"] <= height  # said first, not under the lists
 
 
 def test_building_a_profile_of_films_a_fan_knows(
