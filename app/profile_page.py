@@ -128,12 +128,14 @@ def show_ranked(
     if table.empty:
         st.warning(NO_MATCH)
         return
-    labels = {name: scorer.label for name, scorer in rec.scorers.items()}
+    weights = dict(settings.weight_items)
+    # the parts that count in the match (a part at weight 0 says nothing about it)
+    labels = {name: scorer.label for name, scorer in rec.scorers.items() if weights.get(name)}
     movie_cards(
         rec,
         table.assign(reason=readable_reasons(table["reason"], quoted)),
         context,
-        match=match_shares(table, dict(settings.weight_items)),
+        match=match_shares(table, weights),
         parts=labels,
         posters=poster_cache(),
     )

@@ -93,6 +93,7 @@ class ContentScorer(Scorer):
     label = "Similar genres"
     help = "How close its genres are to the genres of your movies"
     default_weight = 0.2
+    unit_range = True  # a cosine: 1 = the same genres, 0 = none shared
 
     def __init__(self, model: ContentModel, titles: np.ndarray):
         self.model = model
@@ -128,13 +129,14 @@ class ContentScorer(Scorer):
         }
 
     def scores(self, request: Request) -> np.ndarray:
-        return self.model.scores(self.model.profile_vector(request.genres, request.weights))
+        vector = self.model.profile_vector(request.genres, request.liked_weights)
+        return np.clip(self.model.scores(vector), 0.0, 1.0)
 
     def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
         """ "Sci-Fi, Thriller like Alien (1979)": the genres shared with the profile movie
         whose genres pull the result up most."""
         vectors = np.array([self.model.vectorize(genres) for genres in request.genres])
-        similarity = (self.model.matrix[codes] @ vectors.T) * request.weights
+        similarity = (self.model.matrix[codes] @ vectors.T) * request.liked_weights
         reasons: list[str | None] = []
         for row, code in enumerate(codes):
             if len(request) == 0 or similarity[row].max() <= 0:

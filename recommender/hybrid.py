@@ -10,7 +10,6 @@ folded into the SVD factors); the seed's blend is ``weights={"content": 0.5, "ge
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,10 +21,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender import arguments
 from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
-from recommender.content import genre_tokens
+from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
 from recommender.filters import NO_FILTERS, Filters
+from recommender.genres import Genres
 from recommender.popularity import Popularity, popular_sample
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
@@ -46,8 +47,11 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def blend(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """The hybrid score: the weighted sum of the 0-1 scaled parts, by scorer name."""
-    return sum(float(weights.get(name, 0.0)) * part for name, part in parts.items())
+    """The hybrid score: the weighted mean of the 0-1 scaled parts, by scorer name (so it is
+    on 0-1 too: 1 only for a movie every weighted part puts first)."""
+    total = sum(float(weights.get(name, 0.0)) for name in parts)
+    mixed = sum(float(weights.get(name, 0.0)) * part for name, part in parts.items())
+    return mixed / total if total > 0 else mixed
 
 
 def _one_blas_thread() -> None:
@@ -79,6 +83,7 @@ class Recommender:
         self.movie_ids: np.ndarray = self.movies["movieId"].to_numpy(np.int64)
         self._code_of = pd.Index(self.movie_ids)
         self.genres: list[str] = list(self.manifest["genres"])
+        self.genre_index = Genres(self.movies, self.genres)
         arrays = bundle.arrays
         self.user_ids: np.ndarray = arrays["user_ids"]
         self._seen = sp.csr_matrix(
@@ -135,7 +140,7 @@ class Recommender:
 
     def codes_of(self, movie_ids: Iterable[int]) -> np.ndarray:
         """Movie codes (rows of the bundle) of movieIds; ValueError naming any unknown ones."""
-        ids = np.asarray([_movie_id(value) for value in movie_ids], dtype=np.int64)
+        ids = np.asarray([arguments.movie_id(value) for value in movie_ids], dtype=np.int64)
         codes = self._code_of.get_indexer(ids)
         if (codes < 0).any():
             unknown = ", ".join(str(i) for i in ids[codes < 0][:10])
@@ -143,16 +148,20 @@ class Recommender:
         return codes
 
     def rating_weights(self, ratings: np.ndarray) -> np.ndarray:
-        """How much each rated movie counts: 1 at 5 stars, 0 at the neutral rating, negative
-        below it (a disliked movie pushes its neighbours down); NaN (no rating) counts as 1."""
+        """How much each profile movie counts: a like (above the neutral rating) from just
+        above 0 to 1 at 5 stars; a dislike (at or below it) from just below 0 to -1 at half a
+        star; no rating (NaN) is a like of 1. Scorers fold in likes only; a dislike only
+        pushes its own neighbours down (``recommender.scorer``)."""
         neutral = float(self.params["neutral_rating"])
-        weights = (np.asarray(ratings, np.float32) - neutral) / (MAX_RATING - neutral)
-        return np.where(np.isnan(weights), 1.0, weights).astype(np.float32)
+        ratings = np.asarray(ratings, np.float32)
+        like = (ratings - neutral) / (MAX_RATING - neutral)
+        dislike = (ratings - neutral) / max(neutral - MIN_RATING, 1e-6) - 1e-3
+        weights = np.where(ratings > neutral, like, np.maximum(dislike, -1.0))
+        return np.where(np.isnan(ratings), 1.0, weights).astype(np.float32)
 
     def movie_genres(self, movie_id: int) -> list[str]:
         """The genres of one movie, as tokens ("Sci-Fi" stays whole)."""
-        code = int(self.codes_of([movie_id])[0])
-        return genre_tokens(self.movies["genres"].iat[code])
+        return list(self.genre_index.of_movie[int(self.codes_of([movie_id])[0])])
 
     def request(
         self,
@@ -163,11 +172,11 @@ class Recommender:
         """What every scorer is asked for a profile: its movies, ratings, their weights and
         genres, and the movies that may be recommended (filters passed, not in the profile)."""
         codes, ratings = self._profile(profile)
-        allowed = self._filter_mask(filters)
+        allowed = self.genre_index.allowed(filters)
         allowed[codes] = False
         attached = dict(profile_genres or {})
         genres = tuple(
-            tuple(attached.get(int(self.movie_ids[code]), self._genre_lists[code]))
+            tuple(attached.get(int(self.movie_ids[code]), self.genre_index.of_movie[code]))
             for code in codes
         )
         return Request(codes, ratings, self.rating_weights(ratings), genres, allowed)
@@ -184,7 +193,7 @@ class Recommender:
         codes = self.codes_of(movie_id for movie_id, _ in items)
         if len(set(codes.tolist())) < len(codes):
             raise ValueError("profile lists a movieId twice")
-        ratings = np.array([_rating(m, r) for m, r in items], dtype=np.float32)
+        ratings = np.array([arguments.rating(m, r) for m, r in items], dtype=np.float32)
         return codes, ratings
 
     # --- requests ----------------------------------------------------------------------------
@@ -208,13 +217,13 @@ class Recommender:
         cold-start list. The result has movieId, title, genres, year, score, one
         ``<scorer>_score`` column per scorer (0-1) and a reason in words.
         """
-        n = _count(n)
+        n = arguments.count(n)
         chosen = self.blend_weights(weights)
         scored = self.score_parts(profile, filters, profile_genres)
         if len(scored.request) == 0:
             return self._cold_start(n, scored.allowed)
         score = blend(scored.parts, chosen)
-        top = self.top(score, scored.allowed, n)
+        top = self.rank(score, scored.request, n)
         result = self._table(top, score, scored.parts)
         result["reason"] = self._reasons(top, scored, chosen)
         return result
@@ -235,7 +244,7 @@ class Recommender:
         if len(request) == 0:
             return ScoredProfile(request, {})
         parts = {
-            name: rescale(np.asarray(scorer.scores(request)), request.allowed)
+            name: _on_unit_scale(scorer, scorer.scores(request), request.allowed)
             for name, scorer in self.scorers.items()
         }
         return ScoredProfile(request, parts)
@@ -252,7 +261,10 @@ class Recommender:
             raise ValueError(
                 f"weights: unknown scorer(s) {', '.join(map(str, unknown))}; known: {known}"
             )
-        chosen = {**self.default_weights, **{name: _weight(name, w) for name, w in weights.items()}}
+        chosen = {
+            **self.default_weights,
+            **{name: arguments.weight(name, w) for name, w in weights.items()},
+        }
         if not any(chosen.values()):
             raise ValueError("weights: at least one weight must be above 0")
         return chosen
@@ -265,14 +277,14 @@ class Recommender:
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
         narrows the picks as it narrows recommendations (say, to 1990s comedies).
         """
-        return self._cold_start(_count(n), self._filter_mask(filters), seed)
+        return self._cold_start(arguments.count(n), self.genre_index.allowed(filters), seed)
 
     def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
         """CF recommendations for a user of the data set, leaving out what they rated."""
         request = self._user_request(user_id)
         personal = self.scorers["personal"]
         score = personal.scores(request)
-        top = self.top(score, request.allowed, _count(n))
+        top = self.top(score, request.allowed, arguments.count(n))
         result = self._table(top, score, {})
         result["reason"] = personal.reasons(top, request)
         return result
@@ -287,7 +299,7 @@ class Recommender:
         rated, ratings = self._user_row(user_id)
         allowed = np.ones(len(self.movies), bool)
         allowed[rated] = False
-        genres = tuple(self._genre_lists[code] for code in rated)
+        genres = tuple(self.genre_index.of_movie[code] for code in rated)
         return Request(rated, ratings, self.rating_weights(ratings), genres, allowed)
 
     def _user_row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
@@ -309,8 +321,23 @@ class Recommender:
         typed from the start of any of its words (``recommender.titles.TitleSearch``)."""
         if not isinstance(text, str):
             raise ValueError(f"search text must be a string, got {text!r}")
-        codes = self.title_search.find(text, _count(n))
+        codes = self.title_search.find(text, arguments.count(n))
         return self.movies.iloc[codes][[*MOVIE_COLUMNS, "n_ratings"]].reset_index(drop=True)
+
+    def rank(
+        self, score: np.ndarray, request: Request, n: int, calibration: float | None = None
+    ) -> np.ndarray:
+        """The n movies to show for a request, best first: the best by ``score``, their genre
+        mix drawn towards the genres of the liked profile movies (``recommender.calibration``;
+        ``calibration`` None: the bundle's strength, 0: the plain top n)."""
+        strength = float(
+            self.params.get("calibration", 0.0) if calibration is None else calibration
+        )
+        if strength <= 0:
+            return self.top(score, request.allowed, n)
+        pool = self.top(score, request.allowed, max(CANDIDATES_PER_RESULT * n, 100))
+        genres = self.genre_index
+        return calibrated(score, pool, genres.shares, genres.profile_mix(request), n, strength)
 
     def top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
         """Codes of the n best allowed movies by ``score``; ties go to the lower movieId."""
@@ -337,24 +364,6 @@ class Recommender:
         where ``movies.iloc[top][columns]`` costs milliseconds per request."""
         return {name: self.movies[name].array for name in MOVIE_COLUMNS}
 
-    @cached_property
-    def _genre_lists(self) -> list[tuple[str, ...]]:
-        """Each movie's genres as tokens (index = movie code)."""
-        return [tuple(genre_tokens(text)) for text in self.movies["genres"].tolist()]
-
-    @cached_property
-    def _genre_columns(self) -> sp.csc_matrix:
-        """Which movie has which genre (movies x genres, by column), for the genre filters."""
-        column_of = {genre: column for column, genre in enumerate(self.genres)}
-        rows, columns = [], []
-        for code, genres in enumerate(self._genre_lists):
-            for genre in genres:
-                if genre in column_of:
-                    rows.append(code)
-                    columns.append(column_of[genre])
-        shape = (len(self.movies), len(self.genres))
-        return sp.csc_matrix((np.ones(len(rows), bool), (rows, columns)), shape=shape)
-
     def _user_code(self, user_id: int) -> int:
         if isinstance(user_id, bool) or not isinstance(user_id, numbers.Integral):
             raise ValueError(f"user_id must be a whole number, got {user_id!r}")
@@ -362,31 +371,6 @@ class Recommender:
         if code >= len(self.user_ids) or self.user_ids[code] != user_id:
             raise ValueError(f"unknown userId: {user_id}")
         return code
-
-    def _filter_mask(self, filters: Filters) -> np.ndarray:
-        if not isinstance(filters, Filters):
-            raise ValueError(f"filters must be a Filters, got {filters!r}")
-        self._check_genres(filters.genres)
-        allowed = np.ones(len(self.movies), bool)
-        if filters.include_genres:
-            allowed &= self._has_any_genre(filters.include_genres)
-        if filters.exclude_genres:
-            allowed &= ~self._has_any_genre(filters.exclude_genres)
-        if filters.years is not None:
-            year = self.movies["year"].to_numpy(dtype=np.float64, na_value=np.nan)
-            allowed &= (year >= filters.years[0]) & (year <= filters.years[1])
-        return allowed
-
-    def _check_genres(self, names: Sequence[str]) -> None:
-        for name in names:
-            if name not in self.genres:
-                close = [g for g in self.genres if g.casefold() == name.casefold()]
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"unknown genre {name!r}{hint}; known: {', '.join(self.genres)}")
-
-    def _has_any_genre(self, genres: Sequence[str]) -> np.ndarray:
-        columns = [self.genres.index(g) for g in genres]
-        return np.asarray(self._genre_columns[:, columns].getnnz(axis=1) > 0).ravel()
 
     def _table(
         self, top: np.ndarray, score: np.ndarray, parts: Mapping[str, np.ndarray]
@@ -426,6 +410,16 @@ class Recommender:
         return reasons
 
 
+def _on_unit_scale(scorer: Scorer, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """A scorer's scores on 0-1: as they are for a scorer whose scores mean something there
+    (``unit_range``; below 0 for a movie a dislike pushes away), else stretched over the
+    movies that may be recommended."""
+    scores = np.asarray(scores)
+    if scorer.unit_range:
+        return np.clip(scores, -1.0, 1.0).astype(np.float32)
+    return rescale(scores, allowed)
+
+
 def _load_scorer(name: str, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Scorer:
     """The scorer ``name`` from its arrays (files ``<name>.<array>.npy`` in the bundle)."""
     try:
@@ -437,37 +431,3 @@ def _load_scorer(name: str, arrays: Mapping[str, np.ndarray], info: BundleInfo) 
     prefix = f"{name}."
     own = {key[len(prefix) :]: array for key, array in arrays.items() if key.startswith(prefix)}
     return scorer.from_arrays(own, info)
-
-
-def _movie_id(value: Any) -> int:
-    """A movieId given by a caller: a whole number (not a bool, a fraction or text)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            return int(value)
-        raise ValueError(f"movieId must be a whole number, got {value!r}")
-    return int(value)
-
-
-def _rating(movie_id: Any, rating: Any) -> float:
-    """A profile rating: None (no rating) as NaN, else a number within 0.5-5."""
-    if rating is None:
-        return math.nan
-    if isinstance(rating, bool) or not isinstance(rating, numbers.Real):
-        raise ValueError(f"rating of movieId {movie_id} must be a number or None, got {rating!r}")
-    if not MIN_RATING <= float(rating) <= MAX_RATING:  # also refuses NaN
-        raise ValueError(f"rating of movieId {movie_id} must be 0.5-5, got {rating}")
-    return float(rating)
-
-
-def _weight(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"weights: {name} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"weights: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _count(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n must be a whole number >= 0, got {n!r}")
-    return int(n)

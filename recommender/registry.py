@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from recommender.collaborative import GeneralCFScorer, PersonalScorer
 from recommender.content import ContentScorer
+from recommender.neighbours import NeighbourScorer
 from recommender.scorer import Scorer
 
-SCORERS: list[type[Scorer]] = [ContentScorer, GeneralCFScorer, PersonalScorer]
+SCORERS: list[type[Scorer]] = [ContentScorer, GeneralCFScorer, NeighbourScorer, PersonalScorer]
 
 
 def scorer_class(name: str) -> type[Scorer]:

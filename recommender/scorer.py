@@ -44,6 +44,16 @@ class Request:
     def __len__(self) -> int:
         return len(self.codes)
 
+    @property
+    def liked(self) -> np.ndarray:
+        """Which profile movies the visitor liked (a positive weight)."""
+        return self.weights > 0
+
+    @property
+    def liked_weights(self) -> np.ndarray:
+        """The weights with dislikes at 0: what a scorer that only follows likes uses."""
+        return np.maximum(self.weights, 0).astype(np.float32)
+
 
 @dataclass(frozen=True)
 class BundleInfo:
@@ -64,7 +74,14 @@ class Scorer(ABC):
     - ``label`` and ``help``: what the app's slider and the tables call it, in the user's words;
     - ``default_weight``: its weight in the default blend (chosen on validation users);
     - ``tuning_weights``: the weights the evaluation's tuning tries; None for the one scorer
-      that takes what the others leave (the weights of a blend sum to 1).
+      that takes what the others leave (the weights of a blend sum to 1);
+    - ``unit_range``: its scores already mean something on 0-1 (a cosine), so they are kept
+      as they are instead of stretched to 0-1 over the candidates: a weak match stays weak
+      (down to -1 for a movie a dislike pushes away).
+
+    A scorer reads the profile's ``weights``: positive for a liked movie, negative for a
+    disliked one. A disliked movie may push its own neighbours down; it must never count as
+    the opposite of a like (a linear fold-in with negative weights flips the whole profile).
     """
 
     name: ClassVar[str]
@@ -72,6 +89,7 @@ class Scorer(ABC):
     help: ClassVar[str]
     default_weight: ClassVar[float]
     tuning_weights: ClassVar[tuple[float, ...] | None] = (0.0, 0.05, 0.1, 0.2)
+    unit_range: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.artifacts import trainer_lock
 from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
 from recommender.content import ContentModel, fit_content
@@ -46,7 +47,20 @@ class TrainingConfig:
     popular_pool: int = 100
     # (scorer name, weight) pairs that replace the scorers' own default weights in the blend
     weights: tuple[tuple[str, float], ...] = ()
-    neutral_rating: float = 3.0  # a profile rating r counts (r - 3) / 2: a 2 pulls away
+    # A rating above neutral_rating is a like, (r - n) / (5 - n) strong; at or below it, a
+    # dislike, which only pushes its own neighbours down (dislike_weight: how hard).
+    neutral_rating: float = 2.0
+    dislike_weight: float = 1.0
+    # Neighbours ("fans also liked"): movies two people both rated at least neighbour_rating
+    # are linked; similarity co / (n_i^a n_j^(1-a) + shrinkage), the top `neighbours` kept.
+    neighbour_rating: float = 0.0
+    neighbour_asymmetry: float = 0.3
+    neighbour_shrinkage: float = 10.0
+    neighbours: int = 100
+    neighbour_sharpness: float = 4.0  # the 0-1 link strength to this power: strong links stand out
+    neighbour_user_cap: int = 500
+    # Steck's calibration: how strongly the list's genre mix is drawn to the profile's (0: off)
+    calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
 
@@ -145,12 +159,14 @@ def train(
     config: TrainingConfig | None = None,
     progress: Progress = lambda message: None,
 ) -> TrainingSummary:
-    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input."""
+    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input, and
+    ArtifactsError when another training holds the folder or it cannot be written."""
     config = config or TrainingConfig()
     timings: dict[str, float] = {}
     # The manifest's sha256 of the inputs (an 877 MB ratings.csv at MovieLens-32M: seconds) is
-    # computed in a thread while the data loads and the models fit, not after them.
-    with ThreadPoolExecutor(max_workers=1) as background:
+    # computed in a thread while the data loads and the models fit, not after them. The lock
+    # (one trainer per artifacts folder, and a write probe) is taken before any of the work.
+    with trainer_lock(artifacts_dir), ThreadPoolExecutor(max_workers=1) as background:
         inputs = background.submit(input_fingerprints, find_input_files(Path(data_dir)))
         with _stage("load", timings, progress):
             data = load_dataset(data_dir)

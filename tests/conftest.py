@@ -76,6 +76,14 @@ def tiny_data(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def artifacts(tiny_data: Path, tmp_path: Path) -> Path:
+    """An artifacts folder whose current bundle a first, normal training on the tiny data wrote."""
+    folder = tmp_path / "artifacts"
+    train(tiny_data, folder)
+    return folder
+
+
 def frame_titles(frame: pd.DataFrame) -> list[str]:
     return frame["title"].tolist()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,16 +12,14 @@ from recommender import BundleError, Recommender, train
 from recommender.bundle import CURRENT, MANIFEST, SCHEMA_VERSION, bundle_dir
 
 
-@pytest.fixture
-def artifacts(tiny_data, tmp_path) -> Path:
-    folder = tmp_path / "artifacts"
-    train(tiny_data, folder)
-    return folder
-
-
 def test_manifest_records_what_built_the_bundle(artifacts, tiny_data):
     manifest = json.loads((bundle_dir(artifacts) / MANIFEST).read_text())
-    assert manifest["schema_version"] == SCHEMA_VERSION == 2
+    assert manifest["schema_version"] == SCHEMA_VERSION == 3  # 3: dtype and shape per array
+    folder = bundle_dir(artifacts)
+    for name, entry in manifest["files"].items():
+        if name.endswith(".npy"):
+            array = np.load(folder / name, allow_pickle=False)
+            assert (entry["dtype"], entry["shape"]) == (array.dtype.str, list(array.shape))
     assert {"numpy", "pandas", "scipy", "scikit-learn"} <= set(manifest["libraries"])
     inputs = {entry["file"]: entry for entry in manifest["inputs"]}
     assert inputs["ratings.csv"]["bytes"] == (tiny_data / "ratings.csv").stat().st_size

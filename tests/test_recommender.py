@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from recommender import Filters, Recommender
+from recommender.hybrid import blend
 
 TOY_STORY, TOY_STORY_2, MATRIX, HEAT, ALIEN = 1, 3114, 2571, 6, 1214
 
@@ -27,8 +28,20 @@ def test_toy_story_profile_recommends_toy_story_2_and_never_itself(recommender):
     assert TOY_STORY not in result["movieId"].tolist()
     columns = ["movieId", "title", "genres", "score", "content_score", "general_cf_score"]
     assert set([*columns, "personal_score", "reason"]) <= set(result.columns)
-    assert result["score"].is_monotonic_decreasing
     assert result["reason"].str.len().gt(0).all()
+
+
+def test_the_list_is_the_blend_reordered_only_for_the_genre_mix(recommender):
+    scored = recommender.score_parts({TOY_STORY: 5.0, ALIEN: 4.0})
+    score = blend(scored.parts, recommender.default_weights)
+    plain = recommender.rank(score, scored.request, 20, calibration=0.0)
+    assert (np.diff(score[plain]) <= 0).all()  # without calibration: best score first
+    shipped = recommender.recommend({TOY_STORY: 5.0, ALIEN: 4.0}, n=20)["movieId"].tolist()
+    calibrated = recommender.rank(score, scored.request, 20)
+    assert recommender.movie_ids[calibrated].tolist() == shipped
+    assert (
+        recommender.params["calibration"] > 0 and shipped != recommender.movie_ids[plain].tolist()
+    )
 
 
 def test_profile_movies_are_never_recommended_back(recommender):
@@ -63,7 +76,9 @@ def test_reasons_are_plain_words_naming_profile_movies(recommender):
 
 def test_seed_blend_is_reachable_and_differs_from_the_default(recommender):
     seed_blend = recommender.recommend(
-        [TOY_STORY], n=20, weights={"content": 0.5, "general_cf": 0.5, "personal": 0}
+        [TOY_STORY],
+        n=20,
+        weights={"content": 0.5, "general_cf": 0.5, "personal": 0, "neighbours": 0},
     )
     assert (seed_blend["personal_score"] >= 0).all()
     expected = 0.5 * seed_blend["content_score"] + 0.5 * seed_blend["general_cf_score"]

@@ -18,13 +18,15 @@ path ``recommend`` takes. Another engine is measured the same way by passing ``f
 The defaults are chosen by ``tune`` on a second split of the train users only, never on the
 test users.
 
-Modules: ``splits`` (who trains, who is tested), ``baselines`` (EASE, item-kNN, bias),
-``harness`` (ranking through the product's code; per-case metrics), ``metrics`` (pure metric
-functions), ``run`` (the whole evaluation), ``tuning`` (choosing the defaults), ``report``
-(text, Markdown, files, the manifest section) and ``__main__`` (the command line).
+Modules: ``splits`` (who trains, who is tested), ``baselines`` (EASE, bias), ``anchors`` (the
+tuned baselines), ``harness`` (ranking through the product's code), ``judging`` (the per-case
+metrics), ``metrics`` (pure metric functions), ``run`` (the whole evaluation), ``tuning``
+(choosing the defaults), ``report`` (text, Markdown, files, the manifest section),
+``fan_checks`` (the panel of fan checks) and ``__main__`` (the command line).
 """
 
-from recommender.evaluation.baselines import Ease, ItemKnn, bias_baseline, reference_model
+from recommender.evaluation.anchors import ANCHORS, EASE_500, Anchor
+from recommender.evaluation.baselines import Ease, bias_baseline
 from recommender.evaluation.harness import (
     DEFAULT,
     Scores,
@@ -40,29 +42,39 @@ from recommender.evaluation.harness import (
     write_movielens,
 )
 from recommender.evaluation.report import markdown_summary, ndcg_overview
-from recommender.evaluation.run import EvaluationResult, evaluate, rating_errors
+from recommender.evaluation.run import PROTOCOLS, EvaluationResult, evaluate, rating_errors
 from recommender.evaluation.splits import (
     KNOWN_USER,
     NEW_USER,
+    RATED,
+    RATED_DROPPED,
     Case,
     Split,
     known_user_split,
     new_user_split,
+    rated_cases,
+    rated_split,
     split_users,
     subset_users,
     user_row,
     validation_set,
+    without_low_ratings,
 )
 from recommender.evaluation.tuning import blend_grid, tune
 
 __all__ = [
+    "ANCHORS",
     "DEFAULT",
+    "EASE_500",
     "KNOWN_USER",
     "NEW_USER",
+    "PROTOCOLS",
+    "RATED",
+    "RATED_DROPPED",
+    "Anchor",
     "Case",
     "Ease",
     "EvaluationResult",
-    "ItemKnn",
     "Scores",
     "Split",
     "bias_baseline",
@@ -79,8 +91,9 @@ __all__ = [
     "product_blends",
     "product_scorers",
     "rank",
+    "rated_cases",
+    "rated_split",
     "rating_errors",
-    "reference_model",
     "split_users",
     "subset_users",
     "summarize",
@@ -88,5 +101,6 @@ __all__ = [
     "tune",
     "user_row",
     "validation_set",
+    "without_low_ratings",
     "write_movielens",
 ]

@@ -50,20 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = load_dataset(args.data_dir)
         config, validation = TrainingConfig(), None
+        # a user without a target in the long tail gives NaN tail NDCG, which the means skip
+        warnings.simplefilter("ignore", metrics.MetricWarning)
         if args.tune:
             progress("choosing the defaults on validation users ...")
             config, validation = tune(data, k=args.k, seed=args.seed, progress=progress)
             progress(f"chosen: {asdict(config)}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", metrics.MetricWarning)  # cases always have targets
-            result = evaluate(
-                data,
-                config,
-                profile_sizes=args.profile_size,
-                k=args.k,
-                seed=args.seed,
-                progress=progress,
-            )
+        result = evaluate(
+            data,
+            config,
+            profile_sizes=args.profile_size,
+            k=args.k,
+            seed=args.seed,
+            progress=progress,
+        )
         result.validation = validation
         result.seconds = time.perf_counter() - started
         print(format_table(result))

@@ -1,13 +1,11 @@
-"""Reference models computed in the harness: EASE, item-kNN, and the rating bias baseline."""
+"""Reference models computed in the harness: EASE and the rating bias baseline."""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-EASE_LAMBDAS = (1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0)
-
-EASE_MEMORY_BYTES = 2 * 2**30  # above this EASE's dense matrices do not fit: item-kNN instead
+EASE_MEMORY_BYTES = 2 * 2**30  # above this EASE's dense matrices do not fit: it is left out
 
 BIAS_DAMPING = 5.0  # of the bias baseline: a movie with few ratings keeps close to the mean
 
@@ -52,27 +50,6 @@ class Ease:
         else:
             xp = self._p[codes].sum(axis=0)
         return x - xp / self._diag
-
-
-class ItemKnn:
-    """Item-kNN by cosine on the binarised matrix, computed per request: no item x item matrix."""
-
-    def __init__(self, ratings: sp.csr_matrix):
-        x = ratings.copy().astype(np.float32)
-        x.data[:] = 1.0
-        norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
-        self._x = (x @ sp.diags(1.0 / np.maximum(norms, 1.0))).tocsc()
-
-    def scores(self, codes: np.ndarray) -> np.ndarray:
-        column = self._x[:, codes] @ np.ones(len(codes), np.float32)
-        return np.asarray(self._x.T @ column).ravel()
-
-
-def reference_model(ratings: sp.csr_matrix, lam: float) -> tuple[str, Ease | ItemKnn]:
-    """EASE where it fits, item-kNN where it would not."""
-    if Ease.fits(ratings.shape):
-        return "EASE", Ease(ratings, lam)
-    return "item-kNN", ItemKnn(ratings)
 
 
 def bias_baseline(ratings: sp.csr_matrix, damping: float = BIAS_DAMPING):

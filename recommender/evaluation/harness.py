@@ -17,7 +17,7 @@ from recommender import training
 from recommender.bundle import load_bundle
 from recommender.data import Dataset
 from recommender.evaluation import metrics
-from recommender.evaluation.baselines import Ease, ItemKnn
+from recommender.evaluation.judging import Judge, metric_names
 from recommender.evaluation.splits import Case
 from recommender.hybrid import Recommender, ScoredProfile, blend
 from recommender.training import TrainingConfig, in_memory_bundle
@@ -86,16 +86,6 @@ class Scores:
     rows: list[dict[str, float]] = field(default_factory=list)  # metrics per case
 
 
-def case_metrics(top_ids: np.ndarray, targets: np.ndarray, k: int) -> dict[str, float]:
-    ranked, relevant = top_ids.tolist(), set(targets.tolist())
-    return {
-        f"Precision@{k}": metrics.precision_at_k(ranked, relevant, k),
-        f"Recall@{k}": metrics.recall_at_k(ranked, relevant, k),
-        f"NDCG@{k}": metrics.ndcg_at_k(ranked, relevant, k),
-        f"MAP@{k}": metrics.average_precision_at_k(ranked, relevant, k),
-    }
-
-
 def product_blends(recommender: Recommender) -> dict[str, dict[str, float]]:
     """The blends the table shows, by row name: each registered scorer alone, the seed's
     blend (when its scorers are there) and the default hybrid, what ``recommend`` returns."""
@@ -109,20 +99,45 @@ def product_blends(recommender: Recommender) -> dict[str, dict[str, float]]:
 def product_scorers(recommender: Recommender) -> dict[str, ScoreFn]:
     """The project's scorers: blends of the parts ``recommend`` computes, by row name."""
     return {
-        name: lambda case, scored, chosen=chosen: blend(scored.parts, chosen)
+        name: blend_scorer(recommender, chosen)
         for name, chosen in product_blends(recommender).items()
     }
 
 
+@dataclass(frozen=True)
+class Blended:
+    """A product blend's scores, to be ranked as ``recommend`` ranks them (``Recommender.rank``,
+    genre calibration included; ``calibration`` None: the bundle's)."""
+
+    score: np.ndarray
+    calibration: float | None = None
+
+
+def blend_scorer(
+    recommender: Recommender, weights: dict[str, float], calibration: float | None = None
+) -> ScoreFn:
+    """A blend of the product's parts; an empty profile gets the popularity order, as
+    ``recommend`` gives the cold-start list."""
+    popularity = np.asarray(recommender.popularity.score, dtype=np.float64)
+
+    def score(case: Case, scored: ScoredProfile) -> Blended | np.ndarray:
+        if not scored.parts:
+            return popularity
+        return Blended(blend(scored.parts, weights), calibration)
+
+    return score
+
+
 def harness_scorers(
     recommender: Recommender,
-    reference: tuple[str, Ease | ItemKnn] | None,
+    anchors: dict[str, Callable[[np.ndarray], np.ndarray]],
     seed: int,
     movie_ids: np.ndarray | None = None,
 ) -> dict[str, ScoreFn]:
-    """Random, popularity and the reference model, on the recommender's movie codes.
+    """Random, the product's popularity and the fitted anchors, on the recommender's codes.
 
-    ``movie_ids`` is the movie order the reference model was fitted on (None: the same order).
+    ``anchors`` maps a row name to a model fitted on the split's training data in the movie
+    order ``movie_ids`` (None: the recommender's own order).
     """
     popularity = np.asarray(recommender.popularity.score, dtype=np.float64)
     n_movies = len(recommender.movie_ids)
@@ -130,11 +145,22 @@ def harness_scorers(
         "random": lambda case, scored: np.random.default_rng([seed, case.user_id]).random(n_movies),
         "popularity": lambda case, scored: popularity,
     }
-    if reference is not None:
-        name, model = reference
-        score = in_recommender_order(model.scores, recommender, movie_ids)
-        scorers[name] = lambda case, scored: score(scored.request.codes)
+    for name, model in anchors.items():
+        score = in_recommender_order(model, recommender, movie_ids)
+        scorers[name] = lambda case, scored, score=score: score(scored.request.codes)
     return scorers
+
+
+def sequel_hit_rates(recommender: Recommender, scorers: dict[str, ScoreFn]) -> dict[str, float]:
+    """Each scorer's sequel hit rate@5 over the franchises of the recommender's catalogue whose
+    films were rated in its training data (``sequels``)."""
+    from recommender.evaluation.sequels import franchise_cases
+
+    cases = franchise_cases(recommender.movies)
+    if not cases:
+        return {name: float("nan") for name in scorers}
+    results = rank(recommender, cases, scorers, 5)
+    return {name: mean(row["Recall@5"] for row in scores.rows) for name, scores in results.items()}
 
 
 def in_recommender_order(
@@ -160,15 +186,18 @@ def rank(
     scorers: dict[str, ScoreFn],
     k: int,
     progress: Progress = quiet,
+    judge: Judge | None = None,
 ) -> dict[str, Scores]:
-    """Top-k of every scorer for every case, ranked by the product's own top-k (ties: lower id)."""
+    """Top-k of every scorer for every case, ranked by the product's own top-k (ties: lower id),
+    and every per-case metric of each list (``judging``)."""
+    judge = judge or Judge.of(recommender)
     results = {name: Scores(name) for name in scorers}
     started = time.perf_counter()
     # One BLAS thread: these are small matrix-vector products, and on a busy 2-core machine
     # threaded BLAS makes each of them 5-30 times slower (measured); results do not change.
     with threadpool_limits(limits=1, user_api="blas"):
         for done, case in enumerate(cases, 1):
-            _rank_case(recommender, case, scorers, k, results)
+            _rank_case(recommender, judge, case, scorers, k, results)
             if done % 100 == 0 or done == len(cases):
                 seconds = time.perf_counter() - started
                 progress(f"  ranked {done}/{len(cases)} users ({seconds:.1f} s)")
@@ -177,6 +206,7 @@ def rank(
 
 def _rank_case(
     recommender: Recommender,
+    judge: Judge,
     case: Case,
     scorers: dict[str, ScoreFn],
     k: int,
@@ -185,14 +215,13 @@ def _rank_case(
     """Add one case's top-k and metrics to ``results`` for every scorer."""
     scored = recommender.score_parts(case.profile)
     for name, scorer in scorers.items():
-        top = recommender.top(np.asarray(scorer(case, scored)), scored.allowed, k)
+        result = scorer(case, scored)
+        if isinstance(result, Blended):
+            top = recommender.rank(result.score, scored.request, k, result.calibration)
+        else:
+            top = recommender.top(np.asarray(result), scored.allowed, k)
         results[name].lists.append(top)
-        results[name].rows.append(case_metrics(recommender.movie_ids[top], case.targets, k))
-
-
-def metric_names(k: int) -> list[str]:
-    """The ranking metrics' column names for lists of k."""
-    return [f"Precision@{k}", f"Recall@{k}", f"NDCG@{k}", f"MAP@{k}"]
+        results[name].rows.append(judge.case_metrics(top, case, k))
 
 
 def mean(values: Iterable[float]) -> float:
@@ -209,7 +238,8 @@ def standard_error(values: Iterable[float]) -> float:
 
 
 def summarize(results: dict[str, Scores], recommender: Recommender, k: int) -> pd.DataFrame:
-    """One row per scorer: mean of each metric over cases, coverage and novelty."""
+    """One row per scorer: the mean of each per-case metric, the standard error of NDCG, the
+    overlap of two users' lists, coverage and novelty."""
     ranks = metrics.popularity_ranks(recommender.popularity.n_ratings)
     rows = []
     for name, scores in results.items():
@@ -217,6 +247,7 @@ def summarize(results: dict[str, Scores], recommender: Recommender, k: int) -> p
         row: dict[str, Any] = {"scorer": name, "users": len(frame)}
         row.update({column: mean(frame[column]) for column in frame.columns})
         row[f"NDCG@{k} se"] = standard_error(frame[f"NDCG@{k}"])
+        row["overlap"] = metrics.jaccard_overlap(scores.lists)
         row["coverage"] = metrics.catalogue_coverage(scores.lists, len(recommender.movie_ids))
         row["novelty"] = metrics.mean_popularity_rank(scores.lists, ranks)
         rows.append(row)

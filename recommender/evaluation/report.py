@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from recommender.evaluation.run import EvaluationResult
-from recommender.evaluation.splits import KNOWN_USER, NEW_USER
+from recommender.evaluation.splits import KNOWN_USER, NEW_USER, RATED, RATED_DROPPED
 
 
 def format_table(result: EvaluationResult) -> str:
-    """The ranking table and the rating errors as text for the terminal."""
+    """The overviews (``markdown_summary``'s tables) and the paired differences as text for
+    the terminal; every figure of every scorer is in results.csv."""
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        text = result.table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        text = markdown_summary(result)
         if not result.ratings.empty:
             ratings = result.ratings.to_string(index=False, float_format=lambda v: f"{v:.4f}")
             text += "\n\nrating predictions on held-out ratings (known-user protocol):\n" + ratings
@@ -48,15 +49,57 @@ def ndcg_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return overview
 
 
-def markdown_summary(result: EvaluationResult) -> str:
-    """A README-ready table: NDCG@k per scorer for every profile size and the known users."""
-    k = result.settings["k"]
-    overview = ndcg_overview(result.table, k)
-    lines = [
-        f"| NDCG@{k} | " + " | ".join(overview.columns) + " |",
-        "|---|" + "---:|" * len(overview.columns),
+FAN_COLUMNS = (
+    "tail NDCG@{k}",
+    "overlap",
+    "miscalibration",
+    "popularity percentile",
+    "sequel hit rate@5",
+)
+
+
+def fan_overview(table: pd.DataFrame, k: int, size: int = 5) -> pd.DataFrame:
+    """What a fan notices, per scorer, for new users with ``size`` movies: NDCG@k, tail
+    NDCG@k, the overlap of two users' lists, miscalibration, mean popularity percentile."""
+    rows = table[(table["protocol"] == NEW_USER) & (table["profile_size"] == size)]
+    columns = [f"NDCG@{k}", *(name.format(k=k) for name in FAN_COLUMNS)]
+    columns = [column for column in columns if column in rows]
+    return rows.drop_duplicates("scorer").set_index("scorer")[columns]
+
+
+def rated_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """NDCG@k per scorer of rated profiles, with the ratings and with the low ones dropped."""
+    columns = {}
+    for protocol, label in ((RATED, "with ratings"), (RATED_DROPPED, "low dropped")):
+        for size in sorted(table.loc[table["protocol"] == protocol, "profile_size"].unique()):
+            rows = table[(table["protocol"] == protocol) & (table["profile_size"] == size)]
+            columns[(size, label)] = rows.drop_duplicates("scorer").set_index("scorer")[f"NDCG@{k}"]
+    overview = pd.DataFrame(dict(sorted(columns.items())))
+    overview.columns = [f"{size} movies, {label}" for size, label in overview.columns]
+    return overview
+
+
+def _markdown(frame: pd.DataFrame, corner: str, cell=lambda v: f"{v:.3f}") -> list[str]:
+    lines = [f"| {corner} | " + " | ".join(map(str, frame.columns)) + " |"]
+    lines.append("|---|" + "---:|" * len(frame.columns))
+    lines += [
+        f"| {name} | " + " | ".join(v if isinstance(v, str) else cell(v) for v in row) + " |"
+        for name, row in frame.iterrows()
     ]
-    lines += [f"| {scorer} | " + " | ".join(row) + " |" for scorer, row in overview.iterrows()]
+    return lines
+
+
+def markdown_summary(result: EvaluationResult) -> str:
+    """README-ready tables: NDCG@k per scorer for every profile size and the known users;
+    what a fan notices at 5 movies; rated profiles with and without their low ratings."""
+    k = result.settings["k"]
+    lines = _markdown(ndcg_overview(result.table, k), f"NDCG@{k}")
+    fans = fan_overview(result.table, k)
+    if not fans.empty:
+        lines += ["", *_markdown(fans, "new user, 5 movies")]
+    rated = rated_overview(result.table, k)
+    if not rated.empty:
+        lines += ["", *_markdown(rated, f"rated profiles, NDCG@{k}")]
     if not result.ratings.empty:
         lines += ["", "| rating prediction (held-out) | RMSE | MAE |", "|---|---:|---:|"]
         lines += [

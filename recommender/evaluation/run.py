@@ -1,4 +1,4 @@
-"""The whole evaluation: both protocols, every scorer, the rating errors, EASE's lambda."""
+"""The whole evaluation: every protocol, the product's scorers beside the tuned anchors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd
 
 from recommender.data import Dataset
 from recommender.evaluation import metrics
-from recommender.evaluation.baselines import EASE_LAMBDAS, Ease, bias_baseline, reference_model
+from recommender.evaluation.anchors import ANCHORS, EASE_500, Anchor, label
+from recommender.evaluation.baselines import bias_baseline
 from recommender.evaluation.harness import (
     FitFn,
     Progress,
@@ -20,23 +21,30 @@ from recommender.evaluation.harness import (
     fit_local,
     for_user_scorer,
     harness_scorers,
-    mean,
     paired_differences,
     product_scorers,
     quiet,
     rank,
+    sequel_hit_rates,
     summarize,
 )
+from recommender.evaluation.objectives import RATED_SIZES, SEQUELS
 from recommender.evaluation.splits import (
     KNOWN_USER,
     NEW_USER,
+    RATED,
+    RATED_DROPPED,
     Split,
     known_user_split,
     new_user_split,
+    rated_split,
     validation_set,
 )
+from recommender.evaluation.tuning import tune_anchors
 from recommender.hybrid import Recommender
 from recommender.training import TrainingConfig
+
+PROTOCOLS = (NEW_USER, RATED, RATED_DROPPED, KNOWN_USER)
 
 
 def rating_errors(recommender: Recommender, split: Split) -> pd.DataFrame:
@@ -84,24 +92,6 @@ class EvaluationResult:
         return float(rows[f"NDCG@{self.settings['k']}"].iloc[0])
 
 
-def choose_ease_lambda(
-    data: Dataset, seed: int, k: int, profile_size: int = 5, lambdas: Sequence[float] = EASE_LAMBDAS
-) -> tuple[float, dict[float, float]]:
-    """EASE's lambda by NDCG@k on the validation users (a split of the train users)."""
-    validation = validation_set(data, seed, (profile_size,))
-    recommender = fit_local(validation.train, TrainingConfig(factors=1))
-    figures = {}
-    for lam in lambdas:
-        reference = ("EASE", Ease(validation.train.ratings, lam))
-        scorers = harness_scorers(recommender, reference, seed)
-        results = rank(recommender, validation.cases[profile_size], {"EASE": scorers["EASE"]}, k)
-        figures[lam] = mean(row[f"NDCG@{k}"] for row in results["EASE"].rows)
-    usable = {lam: value for lam, value in figures.items() if np.isfinite(value)}
-    if not usable:  # too few users to validate on: the middle of the grid
-        return float(lambdas[len(lambdas) // 2]), figures
-    return max(usable, key=lambda lam: (usable[lam], -lam)), figures
-
-
 def evaluate(
     data: Dataset,
     config: TrainingConfig | None = None,
@@ -110,50 +100,43 @@ def evaluate(
     k: int = 20,
     seed: int = 0,
     fit: FitFn = fit_local,
-    protocols: Sequence[str] = (NEW_USER, KNOWN_USER),
+    protocols: Sequence[str] = PROTOCOLS,
     scorers: Sequence[str] | None = None,
-    ease_lambda: float | None = None,
     progress: Progress = quiet,
 ) -> EvaluationResult:
-    """Evaluate ``fit``'s recommender (the local engine by default) on both protocols.
+    """Evaluate ``fit``'s recommender (the local engine by default) on every protocol.
 
-    ``scorers`` limits the scorers by name (None: all); ``ease_lambda`` None chooses it on the
-    validation users. Another engine is compared on the same split by passing its ``fit``
-    (see ``trainer_fit``) and reading ``result.ndcg("hybrid (default)")``.
+    The anchors are tuned first, on validation users drawn from the training users only.
+    ``scorers`` limits the rows by name (None: all; an anchor's row is its name). Another
+    engine is compared on the same split by passing its ``fit`` (see ``trainer_fit``).
     """
     started = time.perf_counter()
     config = config or TrainingConfig()
     wanted = set(scorers) if scorers is not None else None
-    reference_wanted = wanted is None or wanted & {"EASE", "item-kNN"}
     settings: dict[str, Any] = {"k": k, "seed": seed, "profile_sizes": list(profile_sizes)}
-    if reference_wanted and ease_lambda is None and Ease.fits(data.ratings.shape):
-        progress("choosing EASE's lambda on the validation users ...")
-        ease_lambda, figures = choose_ease_lambda(data, seed, k)
-        settings["ease_validation_ndcg"] = {str(lam): round(v, 4) for lam, v in figures.items()}
-        progress(f"EASE lambda = {ease_lambda:g} (validation NDCG@{k}: {figures[ease_lambda]:.4f})")
-    settings["ease_lambda"] = ease_lambda
+    anchors = _chosen_anchors(data, seed, k, wanted, settings, progress)
     tables, paired, ratings = [], [], pd.DataFrame()
-    for protocol in protocols:
-        splits = protocol_splits(data, protocol, profile_sizes, seed)
-        progress(f"{protocol}: training on {splits[0].train.n_ratings:,} ratings ...")
+    for splits in _splits_by_training(data, protocols, profile_sizes, seed):
+        progress(f"training on {splits[0].train.n_ratings:,} ratings ...")
         recommender = fit(splits[0].train, config)
-        reference = (
-            reference_model(splits[0].train.ratings, ease_lambda or EASE_LAMBDAS[0])
-            if reference_wanted
-            else None
-        )
-        chosen = _scorers(recommender, reference, data, protocol, seed, wanted)
+        fitted = {name: anchor.fit(splits[0].train.ratings, params)
+                  for name, (anchor, params) in anchors.items()}  # fmt: skip
+        sequels: dict[str, float] = {}
         for split in splits:
-            label = f"profile {split.profile_size}" if split.profile_size else "known ratings"
-            progress(f"{protocol} ({label}): {len(split.cases)} users x {len(chosen)} scorers")
+            chosen = _scorers(recommender, fitted, data, split.protocol, seed, wanted)
+            label_ = f"profile {split.profile_size}" if split.profile_size else "known ratings"
+            progress(f"{split.protocol} ({label_}): {len(split.cases)} users x {len(chosen)}")
             results = rank(recommender, split.cases, chosen, k, progress)
             table = summarize(results, recommender, k)
+            if split.protocol == NEW_USER:  # one-movie profiles of every franchise's films
+                sequels = sequels or sequel_hit_rates(recommender, chosen)
+                table[SEQUELS] = table["scorer"].map(sequels)
             table.insert(0, "profile_size", split.profile_size or 0)
-            table.insert(0, "protocol", protocol)
+            table.insert(0, "protocol", split.protocol)
             tables.append(table)
-            paired.append(paired_differences(results, k, protocol, split.profile_size or 0))
-        if protocol == KNOWN_USER:
-            ratings = rating_errors(recommender, splits[0])
+            paired.append(paired_differences(results, k, split.protocol, split.profile_size or 0))
+            if split.protocol == KNOWN_USER:
+                ratings = rating_errors(recommender, split)
     settings["config"] = asdict(config)
     return EvaluationResult(
         pd.concat(tables, ignore_index=True),
@@ -164,18 +147,57 @@ def evaluate(
     )
 
 
-def protocol_splits(
-    data: Dataset, protocol: str, profile_sizes: Sequence[int], seed: int
-) -> list[Split]:
-    """The splits of one protocol: one per profile size (new user), or one (known user)."""
-    if protocol == NEW_USER:
-        return [new_user_split(data, size, seed) for size in profile_sizes]
-    return [known_user_split(data, seed)]
+def _chosen_anchors(
+    data: Dataset,
+    seed: int,
+    k: int,
+    wanted: set[str] | None,
+    settings: dict[str, Any],
+    progress: Progress,
+) -> dict[str, tuple[Anchor, dict[str, Any]]]:
+    """Each wanted anchor that fits this data, with its parameters tuned on validation users;
+    EASE at lambda 500 too (issue 11's yardstick for the long tail, overlap, calibration)."""
+    usable = [
+        anchor
+        for anchor in [*ANCHORS, EASE_500]
+        if anchor.fits(data.ratings.shape) and (wanted is None or anchor.name in wanted)
+    ]
+    if not usable:
+        return {}
+    progress(f"tuning {len(usable)} anchors on validation users ...")
+    choices = tune_anchors(validation_set(data, seed), usable, k, progress)
+    settings["anchors"] = {
+        anchor.name: {"parameters": params, "validation": label(anchor, params), **figures}
+        for anchor, (params, figures) in zip(usable, choices, strict=True)
+    }
+    return {
+        anchor.name: (anchor, params) for anchor, (params, _) in zip(usable, choices, strict=True)
+    }
+
+
+def _splits_by_training(
+    data: Dataset, protocols: Sequence[str], profile_sizes: Sequence[int], seed: int
+) -> list[list[Split]]:
+    """The protocols' splits, grouped by their training data: the new-user and rated
+    protocols share the same 80% of the users; the known-user protocol has its own. The rated
+    protocols run at the sizes the rule judges them by (5 and 10) when those were asked for."""
+    shared: list[Split] = []
+    if NEW_USER in protocols:
+        shared += [new_user_split(data, size, seed) for size in profile_sizes]
+    rated_sizes = [size for size in profile_sizes if size in RATED_SIZES] or profile_sizes
+    for protocol in (RATED, RATED_DROPPED):
+        if protocol in protocols:
+            drop = protocol == RATED_DROPPED
+            shared += [rated_split(data, size, seed, drop) for size in rated_sizes]
+    groups = [shared] if shared else []
+    if KNOWN_USER in protocols:
+        groups.append([known_user_split(data, seed)])
+    return groups
 
 
 def _scorers(
     recommender: Recommender,
-    reference: Any,
+    anchors: dict[str, Any],
     data: Dataset,
     protocol: str,
     seed: int,
@@ -184,7 +206,7 @@ def _scorers(
     """Every scorer the table shows for ``protocol``, limited to ``wanted`` names."""
     movie_ids = data.movies["movieId"].to_numpy(np.int64)
     chosen = {
-        **harness_scorers(recommender, reference, seed, movie_ids),
+        **harness_scorers(recommender, anchors, seed, movie_ids),
         **product_scorers(recommender),
     }
     if protocol == KNOWN_USER:

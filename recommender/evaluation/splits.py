@@ -1,4 +1,11 @@
-"""The two protocols' splits: who trains, who is tested, what each test user reveals."""
+"""The protocols' splits: who trains, who is tested, what each test user reveals.
+
+- new user: a test user reveals N movies they liked (rated >= 4); targets: their other likes;
+- rated: a test user reveals N movies drawn from all they rated, with the ratings (some low);
+  targets: their other likes. "rated, low dropped" is the same profiles without the ratings
+  below 3.5: giving the recommender the low ratings must not be worse than hiding them;
+- known user: 20% of a test user's ratings are held out; the rest is their profile.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ TEST_FRACTION = 0.2  # of users (new-user protocol) and of a test user's ratings
 VALIDATION_SEED_OFFSET = 1  # the validation split of the train users uses seed + 1
 
 NEW_USER, KNOWN_USER = "new-user", "known-user"
+RATED, RATED_DROPPED = "rated", "rated, low dropped"
+DROP_BELOW = 3.5  # "rated, low dropped" leaves out the profile ratings below this
 
 TUNE_PROFILE_SIZES = (1, 3, 5, 10)  # the defaults must serve short and long profiles alike
 
@@ -83,6 +92,44 @@ def new_user_cases(data: Dataset, rows: Iterable[int], profile_size: int, seed: 
     return cases
 
 
+def rated_cases(data: Dataset, rows: Iterable[int], profile_size: int, seed: int) -> list[Case]:
+    """Cases of the rated protocol: ``profile_size`` movies drawn from everything the user
+    rated, with their ratings; users with no other liked movie to find are skipped."""
+    movie_ids = data.movies["movieId"].to_numpy(np.int64)
+    cases = []
+    for row in rows:
+        codes, ratings = user_row(data.ratings, int(row))
+        if len(codes) <= profile_size:
+            continue
+        user_id = int(data.user_ids[row])
+        shown = np.random.default_rng([seed, user_id, 1]).choice(len(codes), profile_size, False)
+        hidden = np.setdiff1d(np.arange(len(codes)), shown)
+        targets = movie_ids[codes[hidden[ratings[hidden] >= RELEVANT_RATING]]]
+        if len(targets):
+            profile = {int(movie_ids[codes[i]]): float(ratings[i]) for i in np.sort(shown)}
+            cases.append(Case(user_id, profile, np.sort(targets)))
+    return cases
+
+
+def without_low_ratings(cases: Sequence[Case], below: float = DROP_BELOW) -> list[Case]:
+    """The same cases with the profile ratings below ``below`` left out (a profile may end
+    up empty: the recommender then gives its cold-start list)."""
+    return [
+        Case(case.user_id, {m: r for m, r in case.profile.items() if r >= below}, case.targets)
+        for case in cases
+    ]
+
+
+def rated_split(data: Dataset, profile_size: int, seed: int, drop_low: bool = False) -> Split:
+    """The rated protocol on the new-user protocol's users (the same training data)."""
+    train_rows, test_rows = split_users(len(data.user_ids), seed)
+    cases = rated_cases(data, test_rows, profile_size, seed)
+    if drop_low:
+        cases = without_low_ratings(cases)
+    protocol = RATED_DROPPED if drop_low else RATED
+    return Split(protocol, subset_users(data, train_rows), cases, profile_size)
+
+
 def new_user_split(data: Dataset, profile_size: int, seed: int) -> Split:
     """Train on 80% of the users; each of the others reveals ``profile_size`` liked movies."""
     train_rows, test_rows = split_users(len(data.user_ids), seed)
@@ -120,10 +167,11 @@ def known_user_split(data: Dataset, seed: int) -> Split:
 
 @dataclass
 class Validation:
-    """The new-user protocol inside the train users: one training set, cases per profile size."""
+    """The protocols inside the train users: one training set, cases per profile size."""
 
     train: Dataset
-    cases: dict[int, list[Case]]
+    cases: dict[int, list[Case]]  # new user
+    rated: dict[int, list[Case]]  # rated (the "low dropped" variant: ``without_low_ratings``)
 
 
 def validation_set(
@@ -133,8 +181,8 @@ def validation_set(
     train_rows, _ = split_users(len(data.user_ids), seed)
     train_users = subset_users(data, train_rows)
     fit_rows, validation_rows = split_users(len(train_rows), seed + VALIDATION_SEED_OFFSET)
-    cases = {
-        size: new_user_cases(train_users, validation_rows, size, seed + VALIDATION_SEED_OFFSET)
-        for size in profile_sizes
-    }
-    return Validation(subset_users(train_users, fit_rows), cases)
+    seed += VALIDATION_SEED_OFFSET
+    users = (train_users, validation_rows)
+    cases = {size: new_user_cases(*users, size, seed) for size in profile_sizes}
+    rated = {size: rated_cases(*users, size, seed) for size in profile_sizes}
+    return Validation(subset_users(train_users, fit_rows), cases, rated)
