@@ -94,8 +94,8 @@ def recommendations_section(rec: Recommender, key: str, settings: Settings) -> N
     st.subheader("Recommended for you")
     table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
     st.caption(
-        f"Best match first for your {len(entries)}-movie profile. Rate the ones you have seen "
-        "to sharpen the list."
+        f"For your {len(entries)}-movie profile, in the model's order: the match and a genre mix "
+        "like yours. Rate the ones you have seen to sharpen the list."
     )
     show_ranked(rec, table, "recs", settings, [entry.title for entry in entries])
 
