@@ -57,7 +57,7 @@ lint: $(VENV)/.installed-dev
 test: system-deps lint
 	$(PY) -m pytest
 
-# The README's picture: the browser test's two-movie page, kept as docs/screenshot.png.
+# The README's picture: the browser test's page with a fan's six-film profile, as docs/screenshot.png.
 screenshot: system-deps $(VENV)/.installed-dev
 	MOVIEREC_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest tests/test_browser.py
 

@@ -1,4 +1,4 @@
-"""How movies are shown: text lists, tables, links and the genre chart.
+"""How movies are shown: titles, ratings, match scores, links and the genre chart.
 
 Titles always reach the page as text (escaped Markdown or table cells), never as HTML.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app.profile_files import GENRE_SEPARATOR
-from recommender import Recommender
+from recommender import Recommender, display_title, title_years
 
 MOVIELENS_URL = "https://movielens.org/movies/{}"
 
@@ -27,19 +27,19 @@ TMDB_URL = "https://www.themoviedb.org/movie/{}"
 
 LINK_SITES = ("MovieLens", "IMDb", "TMDB")  # the columns of movie_links, in this order
 
-VISIBLE_ROWS = 20
-TOP_PICKS_AS_TEXT = 5  # the best few as a text list people read first; all of them in the table
-
-
-SCORE_HELP = {
-    "Score": "The blend of the three parts, with your weights",
-    "Match": "How strongly the rating model suggests it for them (higher is better; not stars)",
-}
-
 
 def format_rating(rating: float | None) -> str:
     """ "★ 4.5" for a rating, "no rating" for None: the words the app shows."""
     return "no rating" if rating is None else f"★ {rating:g}"
+
+
+def readable_title(title: str, year: Any = None) -> tuple[str, str]:
+    """("The Matrix", "1999") from "Matrix, The (1999)": the name as people write it and its
+    year once (the title's own, else ``year``; "" when neither is known)."""
+    years = title_years(title)
+    if years is None and year is not None and not pd.isna(year):
+        years = str(int(year))
+    return display_title(title), years or ""
 
 
 def genre_mix(
@@ -108,72 +108,32 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
-def picks_text(table: pd.DataFrame) -> None:
-    """Movies as a numbered text list with genres, the reason and links to their pages.
-
-    Text people read at a glance (and screen readers read out); titles are escaped Markdown.
-    """
-    lines = []
-    pages = table[list(LINK_SITES)].to_dict(orient="records")
-    for rank, (row, links) in enumerate(zip(table.itertuples(), pages, strict=True), start=1):
-        sites = [f"[{site}]({url})" for site, url in links.items() if isinstance(url, str)]
-        genres = escape_markdown(row.genres.replace("|", ", "))
-        lines.append(
-            f"{rank}\\. **{escape_markdown(row.title)}** · {genres} — "
-            + " · ".join([escape_markdown(row.reason), *sites])
-        )
-    st.container(key="top_picks").markdown("  \n".join(lines))
+def with_details(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with what a movie's card shows besides its row: the MovieLens, IMDb and TMDB
+    addresses, the TMDB id (for its poster) and its most used tags."""
+    codes = rec.codes_of(table["movieId"])
+    details = rec.movies.iloc[codes][["movieId", "imdbId", "tmdbId", "tags"]]
+    links = movie_links(details.reset_index(drop=True))
+    extra = details[["tmdbId", "tags"]].reset_index(drop=True)
+    return pd.concat([table.reset_index(drop=True), links, extra], axis=1)
 
 
-def with_links(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with the MovieLens, IMDb and TMDB addresses of its movies as three columns."""
-    ids = rec.movies.iloc[rec.codes_of(table["movieId"])][["movieId", "imdbId", "tmdbId"]]
-    links = movie_links(ids.reset_index(drop=True))
-    return pd.concat([table.reset_index(drop=True), links], axis=1)
-
-
-def results_table(
-    table: pd.DataFrame, score_name: str, parts: Mapping[str, tuple[str, str]] | None = None
-) -> None:
-    """All results (from ``with_links``) with their scores, reasons and links."""
-    columns: dict[str, Any] = {
-        "Title": table["title"],
-        "Year": table["year"],
-        "Genres": table["genres"].str.replace("|", ", ", regex=False),
-        score_name: table["score"],
-    }
-    config: dict[str, Any] = {
-        "Title": st.column_config.TextColumn(width="medium"),
-        "Genres": st.column_config.TextColumn(width="medium"),
-        "Year": st.column_config.NumberColumn(format="%d", width="small"),
-        score_name: st.column_config.NumberColumn(format="%.2f", help=SCORE_HELP.get(score_name)),
-        "Why": st.column_config.TextColumn(width="medium"),
-    }
-    columns["Why"] = table["reason"]  # next to the score: what people read first
-    # Each part (scorer name -> label, help) under its slider's name, so people see what each
-    # slider moves.
-    for name, (label, help_text) in (parts or {}).items():
-        columns[label] = table[f"{name}_score"]
-        config[label] = st.column_config.ProgressColumn(
-            min_value=0.0, max_value=1.0, format="%.2f", width="small", help=help_text
-        )
-    for site in LINK_SITES:
-        columns[site] = table[site]
-        config[site] = st.column_config.LinkColumn(display_text=site, width="small")
-    # One constructor call: adding columns one by one to a frame costs ~10 ms each in pandas 3.
-    shown = pd.DataFrame(columns)
-    rows_shown = min(len(shown), VISIBLE_ROWS)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config=config,
-        width="stretch",
-        height=(rows_shown + 1) * 35 + 3,  # the table's row height: show them without scrolling
-    )
+def match_shares(table: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """How well each recommendation matches, 0-1: the weighted mean of its parts (each 0-1),
+    so it can never pass the top of its scale, whatever the weights."""
+    total = sum(weights.values())
+    if total <= 0:
+        return pd.Series(0.0, index=table.index)
+    mean = sum(weight * table[f"{name}_score"] for name, weight in weights.items()) / total
+    return mean.clip(0.0, 1.0)
 
 
 def genre_chart(
-    profile_genres: Sequence[Sequence[str]], recommended: pd.Series, left: str, right: str
+    profile_genres: Sequence[Sequence[str]],
+    recommended: pd.Series,
+    left: str,
+    right: str,
+    heading: bool = True,
 ) -> None:
     """Side-by-side bars: the share of movies with each genre, on both sides."""
     mix = genre_mix(profile_genres, recommended).rename(
@@ -181,7 +141,8 @@ def genre_chart(
     )
     if mix.empty:
         return
-    st.subheader("Genre mix")
+    if heading:
+        st.subheader("Genre mix")
     st.caption(f"Share of movies with each genre: {left.lower()} next to {right.lower()}.")
     long = mix.reset_index().melt(id_vars="genre", var_name="movies", value_name="percent")
     st.vega_lite_chart(long, genre_chart_spec(list(mix.index), [left, right]), height=320)

@@ -295,6 +295,18 @@ def too_many_movies(filename: str, count: str) -> ProfileError:
     )
 
 
+def check_rows(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    titles: Mapping[int, str],
+    known_genres: Collection[str],
+    source: str,
+    default_genres: Callable[[int], Sequence[str]] | None = None,
+) -> LoadedProfile:
+    """A profile from rows read elsewhere (a link): ``(where, {movieId, rating[, genres]})``,
+    checked as a file's rows are; messages name ``source``."""
+    return _entries(rows, titles, known_genres, source, default_genres)
+
+
 def _entries(
     rows: Sequence[tuple[str, Mapping[str, Any]]],
     titles: Mapping[int, str],

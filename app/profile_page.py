@@ -1,188 +1,151 @@
-"""The main page: build a taste profile on the left, recommendations on the right."""
+"""The main page: find and rate movies, see recommendations, keep the profile beside them.
+
+Search and the movie lists come first (on a phone, right below the search box); the profile
+sits beside them on a wide screen and below them on a narrow one.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
+import pandas as pd
 import streamlit as st
 
-from app.cached import popular_picks, recommendations, search
+from app.cached import popular_picks, poster_cache, recommendations, search
 from app.display import (
-    TOP_PICKS_AS_TEXT,
     escape_markdown,
-    format_rating,
-    genre_chart,
-    picks_text,
-    results_table,
+    match_shares,
+    readable_title,
+    with_details,
 )
-from app.profile_files import MAX_UPLOAD_BYTES, RATING_CHOICES, ProfileEntry, to_csv, to_json
+from app.movie_cards import movie_cards
+from app.profile_files import ProfileEntry
+from app.profile_side import profile_side
 from app.sidebar import Settings
-from app.state import add_movie, clear_profile, load_upload, new_popular_sample, remove_movie
-from recommender import Filters, Recommender
+from app.state import keep_address, new_popular_sample, own_genres, show_more_like
+from recommender import Recommender
 
 NO_MATCH = "No movie matches these filters. Widen the genres or the year range."
+SEARCH_SHOWN = 6  # search results shown as cards; the best match comes first
 
 
 def profile_page(rec: Recommender, key: str, settings: Settings) -> None:
-    """Build a taste profile on the left, see recommendations on the right."""
+    """Find and rate movies and see recommendations; the profile beside them."""
     st.title("What should I watch next?")
     st.caption(
-        "Add a few movies you like, rate them if you want, and the recommendations follow. "
-        "Nothing leaves your browser session unless you download it."
+        "Rate movies you have seen, one click on a star (or press Add), and the "
+        "recommendations follow. Your profile is kept in this page's address: reload it, "
+        "bookmark it or share it."
     )
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        profile_builder(rec, key)
-        profile_list()
-        save_and_load(rec, key)
-    show_recommendations(rec, key, settings, right)
+    lists_and_profile(rec, key, settings)
 
 
-def profile_builder(rec: Recommender, key: str) -> None:
-    """Search the catalogue, pick a movie, rate it, adjust its genres, add it."""
-    st.subheader("Your taste profile")
+@st.fragment
+def lists_and_profile(rec: Recommender, key: str, settings: Settings) -> None:
+    """Search, the movie lists and the profile: the part of the page a rating changes.
+
+    A fragment: a click here (a star, Add, Remove, a search) reruns this part alone, not the
+    sidebar and the heading, so the page answers sooner. The address follows the profile.
+    """
+    keep_address(rec)
+    for kind, text in st.session_state.notes:  # what a link or an upload did: first on a phone
+        getattr(st, kind)(escape_markdown(text))
+    lists, side = st.columns([3, 2], gap="large")
+    with lists:
+        search_section(rec, key)
+        like_this = st.session_state.like_this
+        if like_this is not None:
+            more_like_section(rec, key, settings, like_this)
+        elif st.session_state.profile:
+            recommendations_section(rec, key, settings)
+        else:
+            popular_section(rec, key, settings)
+    with side:
+        profile_side(rec, key, settings)
+
+
+def search_section(rec: Recommender, key: str) -> None:
+    """The search box; its best matches as cards while there is text in it."""
     text = st.text_input(
-        "Find a movie", key="search_text", placeholder="Type part of a title, e.g. toy story"
+        "Find a movie",
+        key="search_text",
+        placeholder="Type a title: the godfather, wall-e, amélie…",
+        type="search",
+        live=True,
     )
-    if not text.strip():
+    if not (text or "").strip():
         return
     matches = search(rec, key, text)
-    matches = matches[~matches["movieId"].isin(st.session_state.profile)]
     if matches.empty:
-        st.caption(f"No title contains “{escape_markdown(text)}” (or it is already added).")
+        st.caption(f"No title matches “{escape_markdown(text)}”. Try fewer or other words.")
         return
-    labels = {
-        int(row.movieId): f"{row.title} · {int(row.n_ratings):,} ratings"
-        for row in matches.itertuples()
-    }
-    movie_id = st.selectbox(
-        "Pick the movie", list(labels), format_func=labels.__getitem__, key="search_choice"
-    )
-    if movie_id is None:
-        return
-    title = str(matches.loc[matches["movieId"] == movie_id, "title"].iat[0])
-    rating_column, genre_column = st.columns([2, 3])
-    with rating_column:
-        st.select_slider(
-            "Your rating (optional)",
-            options=[None, *RATING_CHOICES],
-            value=None,
-            format_func=format_rating,
-            key=f"add_rating_{movie_id}",
-        )
-    with genre_column:
-        st.multiselect(
-            "Genres that matter to you",
-            rec.genres,
-            default=[g for g in rec.movie_genres(movie_id) if g in rec.genres],
-            key=f"add_genres_{movie_id}",
-            help="Pre-filled from the movie. Remove the ones that are not why you like it.",
-        )
-    st.button(
-        "Add to profile",
-        key="add_movie",
-        type="primary",
-        icon=":material/add:",
-        on_click=add_movie,
-        args=(movie_id, title),
-    )
+    shown = with_details(rec, matches.head(SEARCH_SHOWN)).assign(reason=popularity_words)
+    movie_cards(rec, shown, "search", posters=poster_cache())
+    st.divider()
 
 
-def profile_list() -> None:
-    """The movies in the profile, each with a remove button; and a button to clear them all."""
-    profile: dict[int, ProfileEntry] = st.session_state.profile
-    if not profile:
-        st.info(
-            "Your profile is empty. Search for a movie you like and add it.",
-            icon=":material/search:",
-        )
-        return
-    st.markdown(f"**{len(profile)} movie(s) in your profile**")
-    for entry in list(profile.values()):
-        text_column, button_column = st.columns([6, 1], vertical_alignment="center")
-        genres = ", ".join(entry.genres) or "no genres"
-        text_column.markdown(
-            f"{escape_markdown(entry.title)}  \n"
-            f":gray[{escape_markdown(format_rating(entry.rating))} · {escape_markdown(genres)}]"
-        )
-        button_column.button(
-            "✕",
-            key=f"remove_{entry.movie_id}",
-            help=f"Remove {entry.title}",
-            on_click=remove_movie,
-            args=(entry.movie_id,),
-        )
-    st.button("Clear all", key="clear_profile", icon=":material/delete:", on_click=clear_profile)
+def popularity_words(table) -> list[str]:
+    """ "1,234 ratings" for each row: how well known a search result is."""
+    return [f"{int(votes):,} ratings" for votes in table["n_ratings"]]
 
 
-def save_and_load(rec: Recommender, key: str) -> None:
-    """Download the profile as JSON or CSV; upload one saved earlier."""
-    for kind, text in st.session_state.upload_notes:
-        getattr(st, kind)(escape_markdown(text))
-    entries = list(st.session_state.profile.values())
-    with st.expander("Save or load your profile", expanded=False):
-        formats = [("JSON", to_json, "application/json"), ("CSV", to_csv, "text/csv")]
-        for column, (name, write, mime) in zip(st.columns(2), formats, strict=True):
-            column.download_button(
-                f"Download {name}",
-                write(entries),
-                file_name=f"movie-profile.{name.lower()}",
-                mime=mime,
-                key=f"download_{name.lower()}",
-                on_click="ignore",
-                disabled=not entries,
-            )
-        st.file_uploader(
-            "Load a saved profile (replaces the current one)",
-            type=["json", "csv"],
-            max_upload_size=MAX_UPLOAD_BYTES >> 20,  # in MB; a profile is far smaller
-            key="profile_upload",
-            on_change=load_upload,
-            args=(rec, key),
-        )
-
-
-def show_recommendations(rec: Recommender, key: str, settings: Settings, right: Any) -> None:
-    """Popular picks for an empty profile, else the hybrid recommendations and the genre chart.
-
-    The headline, the top picks and the chart go in the ``right`` column; the full table with
-    scores and links spans the page below, where its columns have room.
-    """
+def recommendations_section(rec: Recommender, key: str, settings: Settings) -> None:
+    """The recommendations for the profile, as cards with their match and its parts."""
     entries = tuple(st.session_state.profile.values())
-    if not entries:
-        with right:
-            popular_section(rec, key, settings.n, settings.filters)
+    st.subheader("Recommended for you")
+    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    st.caption(
+        f"For your {len(entries)}-movie profile, in the model's order: the match and a genre mix "
+        "like yours. Rate the ones you have seen to sharpen the list."
+    )
+    show_ranked(rec, table, "recs", settings)
+
+
+def more_like_section(
+    rec: Recommender, key: str, settings: Settings, like_this: tuple[int, str]
+) -> None:
+    """Movies like one movie alone (the profile is unchanged), and a way back."""
+    movie_id, title = like_this
+    name = escape_markdown(readable_title(title)[0])
+    st.subheader(f"More like {name}")
+    back = "your recommendations" if st.session_state.profile else "popular picks"
+    st.button(
+        f"Back to {back}", key="back", icon=":material/arrow_back:", on_click=show_more_like,
+        args=(None,),
+    )  # fmt: skip
+    entries = (ProfileEntry(movie_id, title, None, own_genres(rec)(movie_id)),)
+    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    st.caption(f"Movies like {name} alone, with your blend and filters.")
+    show_ranked(rec, table, "like", settings)
+
+
+def show_ranked(rec: Recommender, table: pd.DataFrame, context: str, settings: Settings) -> None:
+    """Recommendations as cards: match in percent, its parts in words, the reason."""
+    if settings.blend_note:
+        st.info(settings.blend_note, icon=":material/tune:")
+    if table.empty:
+        st.warning(NO_MATCH)
         return
-    weights = tuple(sorted(settings.weights.items()))
-    table = recommendations(rec, key, entries, settings.n, weights, settings.filters)
-    with right:
-        st.subheader("Recommended for you")
-        st.caption(f"{len(table)} movies for your {len(entries)}-movie profile, best first.")
-        if table.empty:
-            st.warning(NO_MATCH)
-            return
-        picks_text(table.head(TOP_PICKS_AS_TEXT))
-        genre_chart(
-            [entry.genres for entry in entries], table["genres"], "Your profile", "Recommendations"
-        )
-    st.subheader("All recommendations")
-    parts = {name: (scorer.label, scorer.help) for name, scorer in rec.scorers.items()}
-    results_table(table, "Score", parts)
+    weights = dict(settings.weight_items)
+    # the parts that count in the match (a part at weight 0 says nothing about it)
+    labels = {name: scorer.label for name, scorer in rec.scorers.items() if weights.get(name)}
+    movie_cards(
+        rec,
+        table,
+        context,
+        match=match_shares(table, weights),
+        parts=labels,
+        posters=poster_cache(),
+    )
 
 
-def popular_section(rec: Recommender, key: str, n: int, filters: Filters) -> None:
-    """Popular picks for a visitor with an empty profile, and a button to draw others.
-
-    A text list rather than a data grid: the grid's scripts would make the first page, the one
-    every new visitor waits for, about 0.3 s slower.
-    """
+def popular_section(rec: Recommender, key: str, settings: Settings) -> None:
+    """Popular picks for a visitor with an empty profile, and a button to draw others."""
     st.subheader("Popular picks")
-    st.caption("Well-rated movies many people have seen: a good place to start.")
-    table = popular_picks(rec, key, n, st.session_state.popular_seed, filters)
+    st.caption("Well-rated movies many people have seen. Rate the ones you know to start.")
+    table = popular_picks(rec, key, settings.n, st.session_state.popular_seed, settings.filters)
     st.button(
         "Show other picks", key="other_picks", icon=":material/casino:", on_click=new_popular_sample
     )
     if table.empty:
         st.warning(NO_MATCH)
         return
-    picks_text(table)
+    movie_cards(rec, table, "picks", posters=poster_cache())

@@ -15,14 +15,26 @@ PROFILE_MODE = "My taste profile"
 USER_MODE = "A user from the data set"
 
 
+ALL_ZERO = (
+    "All blend weights are at 0, so nothing would rank the movies: the list uses the default "
+    "blend until you raise one."
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the sidebar controls chose for this run."""
 
     mode: str
     n: int
-    weights: dict[str, float]
+    weights: dict[str, float]  # the blend the lists use
     filters: Filters
+    blend_note: str | None = None  # said on the page when the blend is not the sliders'
+
+    @property
+    def weight_items(self) -> tuple[tuple[str, float], ...]:
+        """The weights as a hashable, ordered key for the caches."""
+        return tuple(sorted(self.weights.items()))
 
 
 def sidebar(rec: Recommender) -> Settings:
@@ -30,7 +42,7 @@ def sidebar(rec: Recommender) -> Settings:
     with st.sidebar:
         st.header("Settings")
         mode = st.radio("Recommend for", [PROFILE_MODE, USER_MODE], key="mode")
-        n = st.slider("Number of results", 5, 50, 20, step=5, key="n_results")
+        n = st.slider("Number of results", 5, 50, 10, step=5, key="n_results")
         # Shown (greyed out) in both modes so the visitor's choices survive a switch of mode:
         # Streamlit forgets the state of widgets that a run does not draw.
         for_profile = mode == PROFILE_MODE
@@ -38,17 +50,18 @@ def sidebar(rec: Recommender) -> Settings:
             st.caption("A data-set user's recommendations come from collaborative filtering "
                        "alone; the blend and filters below apply to your own profile.")  # fmt: skip
         weights = weight_controls(rec, disabled=not for_profile)
+        note = None
+        if not any(weights.values()):  # the model refuses an all-zero blend; say what is shown
+            st.warning(ALL_ZERO, icon=":material/tune:")
+            weights, note = dict(rec.default_weights), ALL_ZERO
         filters = filter_controls(rec, disabled=not for_profile)
-    return Settings(mode, n, weights, filters)
+    return Settings(mode, n, weights, filters, note)
 
 
 def weight_controls(rec: Recommender, disabled: bool) -> dict[str, float]:
     """A slider per scorer of the blend; their defaults come from the bundle."""
     st.subheader("Blend")
-    st.caption(
-        "How much each signal counts. With “People like you” at 0 you get the classic mix of "
-        "genre match and crowd favourites."
-    )
+    st.caption("How much each signal counts in a movie's match (its weighted mean, 0-100%).")
     weights = {}
     for name, scorer in rec.scorers.items():
         weights[name] = st.slider(

@@ -35,11 +35,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_latency import (  # noqa: E402
+from benchmarks.app_latency import open_until_interactive  # noqa: E402
+from benchmarks.page_driver import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     MAIN,
-    open_until_interactive,
     run_record,
     serve_process,
 )

@@ -9,6 +9,7 @@ from recommender.bundle import BundleError
 from recommender.data import DataError
 from recommender.filters import Filters
 from recommender.hybrid import Recommender
+from recommender.titles import display_title, title_years
 from recommender.training import TrainingConfig, TrainingError, train
 
 __all__ = [
@@ -18,5 +19,7 @@ __all__ = [
     "Recommender",
     "TrainingConfig",
     "TrainingError",
+    "display_title",
+    "title_years",
     "train",
 ]

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 
 from recommender.bundle import expect_array
 from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
 
 if TYPE_CHECKING:
     from recommender.training import Model, TrainingConfig
@@ -278,6 +279,6 @@ class PersonalScorer(Scorer):
         reasons: list[str | None] = []
         for row in closeness:  # the liked movie that pulls it up most, if any does
             best = int(np.argmax(row))
-            title = self.titles[liked[best]]
+            title = quoted_title(self.titles[liked[best]])
             reasons.append(f"people who liked {title} liked it" if row[best] > 0 else None)
         return reasons

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from recommender.bundle import expect_array
 from recommender.data import NO_GENRES
 from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
 
 if TYPE_CHECKING:
     from recommender.training import Model, TrainingConfig
@@ -144,5 +145,6 @@ class ContentScorer(Scorer):
                 continue
             best = int(np.argmax(similarity[row]))
             shared = [g for g in self.model.movie_genres(code) if g in request.genres[best]]
-            reasons.append(f"{', '.join(shared)} like {self.titles[request.codes[best]]}")
+            liked = quoted_title(self.titles[request.codes[best]])
+            reasons.append(f"{', '.join(shared)} like {liked}")
         return reasons

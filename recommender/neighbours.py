@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from recommender.bundle import expect_array
 from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
 
 if TYPE_CHECKING:
     from recommender.training import Model, TrainingConfig
@@ -307,6 +308,6 @@ class NeighbourScorer(Scorer):
         reasons: list[str | None] = []
         for column in range(len(codes)):
             best = int(np.argmax(links[:, column]))
-            strongest = self.titles[request.codes[liked[best]]]
+            strongest = quoted_title(self.titles[request.codes[liked[best]]])
             reasons.append(f"often liked with {strongest}" if links[best, column] > 0 else None)
         return reasons

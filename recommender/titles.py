@@ -5,7 +5,9 @@ Poulain, Le", "Twelve Monkeys (a.k.a. 12 Monkeys) (1995)". ``display_title`` giv
 and ``title_years`` gives "1999", so a page shows the year once. ``TitleSearch`` finds the film a
 visitor means: articles, case, accents and punctuation do not matter ("godfather, the",
 "WALL·E", "wall-e", "walle"), a half-typed word matches ("toy st"), a typo is forgiven
-("godfathr"), and among the matches the well-known film comes first.
+("godfathr"), the words of a query may come in any order and from any of a movie's names
+("star wars empire", "amelie fabuleux"), numbers meet roman numerals ("godfather 2" finds The
+Godfather: Part II), and among the matches the well-known film comes first.
 """
 
 from __future__ import annotations
@@ -132,6 +134,12 @@ def title_years(title: str) -> str | None:
     return split_title(title).years
 
 
+def quoted_title(title: str) -> str:
+    """A title as a reason quotes it: "Godfather, The (1972)" -> "The Godfather (1972)"."""
+    years = title_years(title)
+    return f"{display_title(title)} ({years})" if years else display_title(title)
+
+
 def search_words(text: str) -> list[str]:
     """The words of a title or query for search: lower case, no accents, no punctuation."""
     return _WORD.findall(normalize_text(text).translate(_FOLD))
@@ -145,6 +153,9 @@ def compact_key(text: str) -> str:
 # Relevance of a match, before popularity is added: the whole name, its start, a word's start,
 # inside a word. A typo-corrected match gets TYPO_FACTOR times its tier and its similarity.
 EXACT, PREFIX, WORD_START, INSIDE = 1.0, 0.8, 0.5, 0.3
+# Every word of the query somewhere in the movie's names, not one after another: below every
+# consecutive match of the same popularity ("star wars empire" -> The Empire Strikes Back).
+ALL_WORDS = 0.25
 TYPO_FACTOR = 0.7
 # Less for a match whose words part where the title's do not: "toys" means Toys (1992) more
 # than Toy Story, "them" Them! more than The Matrix, "e.t." E.T. more than Eternal Sunshine.
@@ -158,7 +169,18 @@ MIN_TYPO = 4  # shorter words are not corrected: too many words are one edit awa
 TYPO_CUTOFF = 75  # rapidfuzz ratio (0-100) for a word to count as a correction
 TYPO_CHOICES = 3  # corrections tried per word
 MAX_TYPO_WORDS = 3  # words corrected per query: a pasted paragraph costs no more than a title
+MAX_QUERY_WORDS = 8  # words looked up one by one for an all-words match
 _END = "\U0010ffff"  # sorts after every letter: the end of a prefix range
+# Sequels are numbered either way: "Rocky II", "Toy Story 2". A number typed either way finds
+# both (as whole words only: "ii" is not the start of "iii").
+# fmt: off
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x",
+          "xi", "xii", "xiii", "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
+# fmt: on
+NUMERALS: dict[str, str] = {
+    **{str(number): roman for number, roman in enumerate(_ROMAN, start=1)},
+    **{roman: str(number) for number, roman in enumerate(_ROMAN, start=1)},
+}
 
 
 class TitleSearch:
@@ -223,7 +245,7 @@ class TitleSearch:
 
     def _collect(self, words: list[str], best: np.ndarray, n: int) -> None:
         """Fill ``best[code]`` with each matching movie's best relevance."""
-        starting = self._word_start_matches(words, best)
+        starting = sum(self._word_start_matches(variant, best) for variant in _numbered(words))
         if not starting and words[0] in _LOWER_ARTICLES and len(words) > 1:
             starting = self._word_start_matches(words[1:], best)  # "the amelie"
         if starting >= n:
@@ -231,15 +253,22 @@ class TitleSearch:
         query = "".join(words)
         if len(query) >= MIN_INSIDE:
             self._inside_matches(query, best)
+        self._all_words_matches(words, best)
         for corrected, similarity in self._typo_queries(words):
-            self._word_start_matches(corrected, best, TYPO_FACTOR * similarity / 100)
+            factor = TYPO_FACTOR * similarity / 100
+            self._word_start_matches(corrected, best, factor)
+            self._all_words_matches(corrected, best, factor)
+
+    def _entry_range(self, query: str) -> tuple[int, int]:
+        """The entries (word starts) whose text from there starts with ``query``."""
+        entries = range(len(self._entry_start))
+        lo = bisect_left(entries, query, key=self._suffix)
+        return lo, bisect_left(entries, query + _END, key=self._suffix, lo=lo)
 
     def _word_start_matches(self, words: list[str], best: np.ndarray, factor: float = 1.0) -> int:
         """Names with a word starting with the query; returns how many words matched."""
         query = "".join(words)
-        entries = range(len(self._entry_start))
-        lo = bisect_left(entries, query, key=self._suffix)
-        hi = bisect_left(entries, query + _END, key=self._suffix, lo=lo)
+        lo, hi = self._entry_range(query)
         if hi == lo:
             return 0
         starts = self._entry_start[lo:hi]
@@ -248,6 +277,38 @@ class TitleSearch:
         tier = np.where(~whole & self._across_words(starts, words), tier - ACROSS_WORDS, tier)
         np.maximum.at(best, self._name_code[self._entry_name[lo:hi]], tier * factor)
         return hi - lo
+
+    def _all_words_matches(self, words: list[str], best: np.ndarray, factor: float = 1.0) -> None:
+        """Movies whose names hold every word of a query of several words, in any order and
+        in any of the movie's names: "wars star", "amelie fabuleux"."""
+        if len(words) < 2:
+            return
+        looked_up = ([word for word in words if word not in _LOWER_ARTICLES] or words)[
+            :MAX_QUERY_WORDS
+        ]
+        common = np.ones(len(best), dtype=bool)  # a mask, not sets: no sorting of long lists
+        for index, word in enumerate(looked_up):
+            common &= self._movies_with_word(word, typing=index == len(looked_up) - 1)
+            if not common.any():
+                return
+        best[common] = np.maximum(best[common], ALL_WORDS * factor)
+
+    def _movies_with_word(self, word: str, typing: bool) -> np.ndarray:
+        """Which movies have a name with a word starting with ``word``. A number matches
+        whole words only, written either way ("2" or "ii", not "iii"), unless it is the word
+        being typed ("20" of "2001")."""
+        forms = [(word, not typing and word in NUMERALS)]
+        if word in NUMERALS:
+            forms.append((NUMERALS[word], True))
+        found = np.zeros(len(self._popularity), dtype=bool)
+        for form, whole_only in forms:
+            lo, hi = self._entry_range(form)
+            names = self._entry_name[lo:hi]
+            if whole_only:
+                ends = self._entry_start[lo:hi] + len(form)
+                names = names[self._word_start[ends] | (ends == self._entry_end[lo:hi])]
+            found[self._name_code[names]] = True
+        return found
 
     def _across_words(self, starts: np.ndarray, words: list[str]) -> np.ndarray:
         """For matches at ``starts``: do the query's words and the title's words part at
@@ -383,6 +444,13 @@ class _Names:
         self.word_starts.append(list(accumulate((len(word) for word in words[:-1]), initial=0)))
         # "the godfather" is matched whole from "the" and from "godfather"
         self.articles.append(len(words) > 1 and words[0] in _LOWER_ARTICLES)
+
+
+def _numbered(words: list[str]) -> list[list[str]]:
+    """The query, and when it has numbers, the query with them written the other way
+    ("rocky 2" -> "rocky ii", "alien iii" -> "alien 3")."""
+    other = [NUMERALS.get(word, word) for word in words]
+    return [words, other] if other != words else [words]
 
 
 def _query_words(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 
 from recommender import Recommender
 from recommender.evaluation.fan_checks import PANEL, run_panel
+from recommender.titles import quoted_title
 
 GODFATHER, GODFATHER_2, GOODFELLAS, TOY_STORY, ALIEN, HEAT = 858, 1221, 1213, 1, 1214, 6
 PROFILES = [
@@ -26,7 +27,8 @@ PROFILES = [
 
 
 def _title(rec: Recommender, movie_id: int) -> str:
-    return str(rec.movies["title"].iat[rec.codes_of([movie_id])[0]])
+    """The title as a reason quotes it ("The Godfather (1972)")."""
+    return quoted_title(str(rec.movies["title"].iat[rec.codes_of([movie_id])[0]]))
 
 
 def _genres(rec: Recommender, movie_id: int) -> set[str]:

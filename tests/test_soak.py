@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.loading import load_recommender, recommender_or_stop
-from benchmarks.app_latency import CHROMIUM
+from benchmarks.page_driver import CHROMIUM
 from benchmarks.soak import OPEN_FILES_SLACK, Options, mapped_files, soak
 from recommender import BundleError, Recommender, TrainingConfig, train
 

@@ -156,6 +156,20 @@ SEARCH_CASES = [
     ("them", "Them! (1954)"),  # not "The M..."
     ("e.t.", "E.T. the Extra-Terrestrial (1982)"),  # not "Eternal Sunshine..."
     ("LEON", "Léon: The Professional (a.k.a. The Professional) (Léon) (1994)"),
+    # every word somewhere, in any order, across the main and the other names
+    ("star wars empire", "Star Wars: Episode V - The Empire Strikes Back (1980)"),
+    ("wars star", "Star Wars: Episode IV - A New Hope (1977)"),
+    ("amelie fabuleux", "Amelie (Fabuleux destin d'Amélie Poulain, Le) (2001)"),
+    ("lord rings return", "Lord of the Rings: The Return of the King, The (2003)"),
+    ("indiana jones crusade", "Indiana Jones and the Last Crusade (1989)"),
+    # numbers and roman numerals meet
+    ("godfather 2", "Godfather: Part II, The (1974)"),
+    ("godfather 3", "Godfather: Part III, The (1990)"),
+    ("godfathr 2", "Godfather: Part II, The (1974)"),
+    ("rocky 2", "Rocky II (1979)"),
+    ("star wars 5", "Star Wars: Episode V - The Empire Strikes Back (1980)"),
+    ("shrek ii", "Shrek 2 (2004)"),
+    ("alien iii", "Alien³ (a.k.a. Alien 3) (1992)"),
 ]
 
 
@@ -217,6 +231,28 @@ def test_relevance_and_popularity_decide_together() -> None:
     # an exact match wins when the longer title is no better known
     flat = TitleSearch(HAND_MADE, np.full(5, 10))
     assert flat.find("star")[0] == 0
+
+
+def test_words_in_order_rank_above_words_anywhere() -> None:
+    titles = [
+        "Empire of the Sun (1987)",  # 0: both words, apart and reversed
+        "Sun Empire (2000)",  # 1: one after the other
+        "Empire (2002)",  # 2: only one of them
+    ]
+    search = TitleSearch(titles, np.full(3, 10))
+    assert search.find("sun empire").tolist() == [1, 0]  # a tie on popularity
+    assert search.find("empire sun").tolist() == [0, 1]
+    # the words may sit in different names of one movie
+    named = TitleSearch(["Heat (Chaleur) (1995)", "Chaleur (2001)"], np.array([10, 10]))
+    assert named.find("heat chaleur").tolist() == [0]
+
+
+def test_numbers_match_whole_words_either_way() -> None:
+    titles = ["Part II (1990)", "Part III (1991)", "Part 2 (1992)", "Part 2000 (1993)"]
+    search = TitleSearch(titles, np.full(4, 10))
+    assert sorted(search.find("part 2").tolist()[:2]) == [0, 2]  # "ii" is not "iii"
+    assert sorted(search.find("2 part").tolist()) == [0, 2]  # not "iii", not "2000"
+    assert sorted(search.find("ii part").tolist()) == [0, 2]
 
 
 def test_popularity_must_match_the_titles() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from recommender.hybrid import Recommender
+from recommender.titles import quoted_title
 
 TOY_STORY, TOY_STORY_2, FINDING_NEMO, SHREK, UP = 1, 3114, 6377, 4306, 68954
 PULP_FICTION, FIGHT_CLUB = 296, 2959
@@ -112,7 +113,7 @@ def dislike_pushes_its_kind_away(rec: Recommender) -> Verdict:
 def a_lone_dislike_is_not_a_like(rec: Recommender) -> Verdict:
     disliked = _top(rec, {GOODFELLAS: 0.5})
     liked = _top(rec, {GOODFELLAS: 5.0})
-    title = rec.movies["title"].iat[rec.codes_of([GOODFELLAS])[0]]
+    title = quoted_title(rec.movies["title"].iat[rec.codes_of([GOODFELLAS])[0]])
     credits = int(disliked["reason"].str.contains(title, regex=False).sum())
     same = len(set(disliked["movieId"]) & set(liked["movieId"]))
     detail = f"{credits} reasons credit it; {same} of 10 shared with loving it"
