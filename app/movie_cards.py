@@ -83,14 +83,20 @@ def card_text(
     if about:
         lines.append(f":gray[{' · '.join(about)}]")
     if parts:
-        shares = [
-            f"{label} {round(100 * float(row[f'{name}_score']))}%" for name, label in parts.items()
-        ]
+        shares = [part_share(label, float(row[f"{name}_score"])) for name, label in parts.items()]
         lines.append(f":gray[{escape_markdown(' · '.join(shares))}]")
     sites = [f"[{site}]({row[site]})" for site in LINK_SITES if isinstance(row.get(site), str)]
     reason = escape_markdown(str(row.get("reason") or ""))
     lines.append(" · ".join([part for part in (reason, *sites) if part]))
     return "  \n".join(lines)
+
+
+def part_share(label: str, value: float) -> str:
+    """ "Similar genres 77%"; a part below 0 is a film the visitor disliked pushing this one
+    down, which people read better in words than as a negative percentage."""
+    if value < 0:
+        return f"{label}: pushed down by a film you disliked"
+    return f"{label} {round(100 * value)}%"
 
 
 def card_actions(

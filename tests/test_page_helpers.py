@@ -104,3 +104,12 @@ def test_ratings_in_words_and_stars() -> None:
     assert rating_meaning(3.5, 2.5) == ":gray[★ 3\\.5 · liked]"
     assert rating_meaning(3.0, 3.0) == ":red[disliked]"  # the bundle's neutral rating decides
     assert [stars_shown(r) for r in (None, 0.5, 1.0, 2.5, 5.0)] == [None, 0, 0, 1, 4]
+
+
+def test_a_part_below_zero_says_a_dislike_pushed_the_movie_down() -> None:
+    from app.movie_cards import part_share
+
+    assert part_share("Similar genres", 0.774) == "Similar genres 77%"
+    assert part_share("Fans also liked", -0.36) == (
+        "Fans also liked: pushed down by a film you disliked"
+    )
