@@ -29,7 +29,7 @@ import math
 import os
 import stat
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from recommender.artifacts import (
     BUILDING_PREFIX,
@@ -432,6 +433,24 @@ def expect_array(
             f"expected {wanted}; retrain with: {hint}"
         )
     return array
+
+
+def csr_arrays(matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A sparse matrix as the three arrays a bundle keeps (``expect_csr`` reads them back)."""
+    return {
+        "data": matrix.data.astype(np.float32),
+        "indices": matrix.indices.astype(np.int32),
+        "indptr": matrix.indptr.astype(np.int64),
+    }
+
+
+def expect_csr(arrays: Mapping[str, np.ndarray], shape: tuple[int, int]) -> sp.csr_matrix:
+    """The sparse matrix ``csr_arrays`` wrote, each array checked for shape and dtype."""
+    indptr = expect_array(arrays, "indptr", (shape[0] + 1,), "iu")
+    nnz = int(indptr[-1]) if len(indptr) else 0
+    data = expect_array(arrays, "data", (nnz,), "f")
+    indices = expect_array(arrays, "indices", (nnz,), "iu")
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def update_manifest(artifacts_dir: str | Path, **sections: Any) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.bundle import expect_array
+from recommender.bundle import csr_arrays, expect_array, expect_csr
 from recommender.data import NO_GENRES
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
@@ -107,27 +107,12 @@ class ContentScorer(Scorer):
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
         movies, genres = len(info.movies), len(info.genres)
-        indptr = expect_array(arrays, "indptr", (movies + 1,), "iu")
-        nnz = int(indptr[-1]) if len(indptr) else 0
-        matrix = sp.csr_matrix(
-            (
-                expect_array(arrays, "data", (nnz,), "f"),
-                expect_array(arrays, "indices", (nnz,), "iu"),
-                indptr,
-            ),
-            shape=(movies, genres),
-        )
+        matrix = expect_csr(arrays, (movies, genres))
         idf = np.asarray(expect_array(arrays, "idf", (genres,), "f"))
         return cls(ContentModel(matrix, list(info.genres), idf), info.movies["title"].to_numpy())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        matrix = self.model.matrix
-        return {
-            "data": matrix.data.astype(np.float32),
-            "indices": matrix.indices.astype(np.int32),
-            "indptr": matrix.indptr.astype(np.int64),
-            "idf": self.model.idf.astype(np.float32),
-        }
+        return {**csr_arrays(self.model.matrix), "idf": self.model.idf.astype(np.float32)}
 
     def scores(self, request: Request) -> np.ndarray:
         vector = self.model.profile_vector(request.genres, request.liked_weights)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.bundle import expect_array
+from recommender.bundle import csr_arrays, expect_csr
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
 
@@ -260,28 +260,14 @@ class NeighbourScorer(Scorer):
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
-        movies = len(info.movies)
-        indptr = expect_array(arrays, "indptr", (movies + 1,), "iu")
-        nnz = int(indptr[-1]) if len(indptr) else 0
-        similar = sp.csr_matrix(
-            (
-                expect_array(arrays, "data", (nnz,), "f"),
-                expect_array(arrays, "indices", (nnz,), "iu"),
-                indptr,
-            ),
-            shape=(movies, movies),
-        )
+        similar = expect_csr(arrays, (len(info.movies), len(info.movies)))
         titles = info.movies["title"].to_numpy()
         params = info.parameters
         dislike, sharpness = params.get("dislike_weight", 0.0), params.get("neighbour_sharpness", 1)
         return cls(similar, titles, float(dislike), float(sharpness))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "data": self.similar.data.astype(np.float32),
-            "indices": self.similar.indices.astype(np.int32),
-            "indptr": self.similar.indptr.astype(np.int64),
-        }
+        return csr_arrays(self.similar)
 
     def scores(self, request: Request) -> np.ndarray:
         """The liked movies' links on 0-1 (the strongest is 1), raised to ``sharpness`` so
