@@ -43,7 +43,9 @@ class FakeTmdb(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
-        type(self).requests.append((url.path, query))
+        # the list of the server that accepted the request: a fetch a past test left running
+        # in the background lands in that test's list, not in the next one's
+        self.server.requests.append((url.path, query))
         if url.path.startswith("/3/movie/"):
             self.movie(int(url.path.rsplit("/", 1)[1]), query)
         elif url.path == "/t/p/w185/matrix.jpg":
@@ -88,6 +90,7 @@ def tmdb() -> Iterator[str]:
     """The base URL of a local TMDB-format server."""
     FakeTmdb.requests = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTmdb)
+    server.requests = FakeTmdb.requests
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
