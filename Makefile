@@ -1,5 +1,5 @@
 # Two commands for a fresh machine:
-#   make run   set up, train on the default data if there is no bundle yet, launch the app
+#   make run   set up, train on the data if there is no bundle yet or the data changed, launch the app
 #   make test  set up and run the linters and the tests
 PYTHON ?= python3
 VENV := .venv
@@ -42,7 +42,11 @@ $(ARTIFACTS_DIR)/CURRENT: | $(VENV)/.installed
 train: $(VENV)/.installed
 	$(PY) train_and_save_model.py --data-dir $(DATA_DIR) --artifacts-dir $(ARTIFACTS_DIR) --download
 
-run: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
+# Trains first when there is no bundle yet or the CSVs (or the parameters) changed since it was
+# trained; keeps it when they did not, and offline when the data folder has no CSVs.
+run: $(VENV)/.installed
+	$(PY) train_and_save_model.py --data-dir $(DATA_DIR) --artifacts-dir $(ARTIFACTS_DIR) \
+		--download --if-changed
 	MOVIEREC_ARTIFACTS_DIR=$(ARTIFACTS_DIR) $(VENV)/bin/streamlit run main.py --server.port $(PORT) \
 		--browser.serverAddress localhost
 
@@ -53,13 +57,13 @@ lint: $(VENV)/.installed-dev
 test: system-deps lint
 	$(PY) -m pytest
 
-# The README's picture: the browser test's two-movie page, kept as docs/screenshot.png.
+# The README's picture: the browser test's page with a fan's six-film profile, as docs/screenshot.png.
 screenshot: system-deps $(VENV)/.installed-dev
 	MOVIEREC_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest tests/test_browser.py
 
 # The offline evaluation (README "Evaluation"); writes its figures into the bundle's manifest.
 evaluate: $(VENV)/.installed $(ARTIFACTS_DIR)/CURRENT
-	$(PY) -m recommender.evaluate --data-dir $(DATA_DIR) --profile-size 1 3 5 10 \
+	$(PY) -m recommender.evaluation --data-dir $(DATA_DIR) --profile-size 1 3 5 10 \
 		--artifacts-dir $(ARTIFACTS_DIR) --out evaluation
 
 # Training time, memory, bundle size and latency on one data set (README "Scale").

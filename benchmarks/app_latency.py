@@ -1,6 +1,7 @@
 """How fast the Streamlit app is for a visitor, from a trained bundle.
 
     python benchmarks/app_latency.py --artifacts-dir artifacts [--repeats 5] [--changes 20]
+                                     [--actions 10]
 
 Measures, and prints as a table (medians, with min and max) and writes as JSON:
 
@@ -9,50 +10,50 @@ Measures, and prints as a table (medians, with min and max) and writes as JSON:
    As in the server, whose start-up has checked the bundle, its checksums are computed once
    per process (the first of the runs);
 2. page interactive in a browser: start ``streamlit run main.py``, open the page in headless
-   chromium and wait until "Popular picks" is shown and the search box takes input; timed
-   from process start and from navigation (skipped with ``--no-browser`` or when chromium is
-   missing). The server reads the bundle before it reports healthy (``warm_up`` in main.py);
-   a three-line Streamlit page in the same browser gives the floor;
-3. re-render after a profile change, server time: with the model loaded, add or remove a
-   movie through the page's own buttons and time the rerun that recomputes the
-   recommendations (AppTest's own overhead is included, so this errs on the slow side);
-4. for reference, ``Recommender.recommend`` alone for the same profiles.
+   chromium and wait until "Popular picks" is shown with its stars and the search box takes
+   input; timed from process start and from navigation (skipped with ``--no-browser`` or when
+   chromium is missing). The server reads the bundle before it reports healthy (``warm_up``
+   in main.py); a three-line Streamlit page in the same browser gives the floor;
+3. a visitor's actions in the browser, ``--actions`` of each: search (type a title and press
+   Enter, until its best match shows), rate (a star under that result: the profile and the
+   lists follow), add (the top recommendation), remove (a profile movie); each from the action
+   to the page's last change (``benchmarks/page_driver.py``);
+4. re-render after a profile change, server time: with the model loaded, rate a search
+   result or remove a movie through the page's own widgets and time the rerun that recomputes
+   the recommendations (AppTest's own overhead is included, so this errs on the slow side);
+5. for reference, ``Recommender.recommend`` alone for the same profiles.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
-import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.page_driver import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MAIN,
+    act,
+    open_settled,
+    run_record,
+    serve,
+    watch_pages,
+)
 from recommender import BundleError, Recommender  # noqa: E402
 
-MAIN = REPO / "main.py"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Well-known titles of ml-latest-small; other data sets fall back on their most-rated titles.
 PROFILE_QUERIES = [
     "toy story", "matrix", "finding nemo", "alien", "heat", "amelie", "godfather", "fargo",
@@ -144,8 +145,8 @@ def profile_queries(rec: Recommender) -> Iterator[str]:
 
 
 def profile_changes(artifacts: Path, changes: int) -> tuple[list[float], list[float], list[float]]:
-    """Seconds per rerun after adding or removing a movie: AppTest round trip, the script
-    run inside it, and recommend() alone."""
+    """Seconds per rerun after rating a search result into the profile or removing a movie:
+    AppTest round trip, the script run inside it, and recommend() alone."""
     from streamlit.testing.v1 import AppTest
 
     rec = Recommender.load(artifacts)
@@ -155,59 +156,85 @@ def profile_changes(artifacts: Path, changes: int) -> tuple[list[float], list[fl
     added: list[int] = []
     queries = profile_queries(rec)
     while len(rerun) < changes:
-        removing = len(added) >= 5  # alternate: grow to 5 movies, then shrink
-        if removing:
-            button = at.button(key=f"remove_{added.pop(0)}")
+        if len(added) >= 5:  # alternate: grow to 5 movies, then shrink
+            at.button(key=f"remove_{added.pop(0)}").click()
         else:
             at.text_input(key="search_text").input(next(queries)).run()
-            if not at.selectbox:
-                continue  # no match in this catalogue
-            added.append(int(at.selectbox(key="search_choice").value))
-            button = at.button(key="add_movie")
-        button.click()
+            stars = [w for w in at.get("feedback") if w.key.startswith("stars_search_")]
+            found = [w for w in stars if int(w.key.rsplit("_", 1)[1]) not in added]
+            if not found:
+                continue  # no new match in this catalogue
+            added.append(int(found[0].key.rsplit("_", 1)[1]))
+            found[0].set_value(3)  # four stars
         seconds, in_script = timed_run(at)
         rerun.append(seconds)
         script.append(in_script)
-        profile = dict.fromkeys(added)
         start = time.perf_counter()
-        rec.recommend(profile, n=20)
+        rec.recommend(dict.fromkeys(added, 4.0), n=10)
         direct.append(time.perf_counter() - start)
     return rerun, script, direct
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def browser_actions(artifacts: Path, rounds: int) -> dict[str, list[float]]:
+    """Seconds from a visitor's action to the page's last change, in headless chromium against
+    `streamlit run`: search (type a title, Enter, until its best match shows), rate the match
+    (a star: into the profile, the lists follow), add the top recommendation ("Add"), remove
+    the oldest profile movies down to five. ``rounds`` of each (more removals)."""
+    from playwright.sync_api import sync_playwright
 
-
-@contextlib.contextmanager
-def serve(
-    script: Path, env: dict[str, str], log: Path | None = None
-) -> Iterator[tuple[str, float]]:
-    """`streamlit run script` on a free port: yields (url, perf_counter at process start).
-
-    The server's output goes to ``log`` when given (else nowhere); it is stopped afterwards.
-    """
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(script)]
-    command += ["--server.headless", "true", "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port)]
-    with contextlib.ExitStack() as stack:
-        output = stack.enter_context(log.open("w")) if log else subprocess.DEVNULL
-        start = time.perf_counter()
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=output)
+    rec = Recommender.load(artifacts)
+    queries = profile_queries(rec)
+    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(artifacts)}
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    times: dict[str, list[float]] = {"search": [], "rate": [], "add": [], "remove": []}
+    with sync_playwright() as playwright, serve(MAIN, env) as (url, _):
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, server)
-            yield url, start
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            watch_pages(context)
+            page = context.new_page()
+            open_settled(page, url, "[class*='st-key-stars_picks_']")
+            profile: list[int] = []
+            while len(times["rate"]) < rounds:
+                query = next(queries)
+                found = rec.search(query, n=1)["movieId"].tolist()
+                if found and found[0] not in profile:
+                    one_round(page, times, profile, query, found[0])
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            browser.close()
+    return times
+
+
+def one_round(
+    page: Any, times: dict[str, list[float]], profile: list[int], query: str, movie: int
+) -> None:
+    """Search ``query`` (its best match is ``movie``), rate it, add the top recommendation,
+    remove the oldest profile movies down to five; each timed into ``times``."""
+    box = page.get_by_role("searchbox", name="Find a movie")
+    times["search"].append(
+        act(page, lambda: (box.fill(query), box.press("Enter")), f".st-key-stars_search_{movie}")
+    )
+    star = page.locator(f".st-key-stars_search_{movie} button").nth(3)
+    times["rate"].append(act(page, lambda: click(page, star), f".st-key-profile_{movie}"))
+    profile.append(movie)
+    first = page.locator("[class*='st-key-add_recs_']").first.get_attribute("class")
+    top = int(first.split("st-key-add_recs_")[1].split()[0])
+    add = page.locator(f".st-key-add_recs_{top} [data-testid^=stBaseButton]:visible")
+    times["add"].append(act(page, lambda: click(page, add), f".st-key-profile_{top}"))
+    profile.append(top)
+    while len(profile) > 5:
+        oldest = profile.pop(0)
+        remove = page.locator(f".st-key-remove_{oldest} [data-testid^=stBaseButton]:visible")
+        gone = f".st-key-profile_{oldest}"
+        times["remove"].append(act(page, partial(click, page, remove), absent=gone))
+
+
+def click(page: Any, target: Any) -> None:
+    """Click, then move the pointer away: a tooltip showing up later is no part of the answer."""
+    target.click()
+    page.mouse.move(0, 0)
 
 
 BASELINE_APP = """import streamlit as st
@@ -251,23 +278,25 @@ def browser_interactive(artifacts: Path, repeats: int) -> dict[str, list[float]]
                 baseline = Path(folder) / "baseline.py"
                 baseline.write_text(BASELINE_APP)
                 with serve(baseline, env) as (url, _):
-                    open_until_interactive(browser, url)  # warm, like "next visitor"
+                    open_until_interactive(browser, url, stars=False)  # warm: a next visitor
                     for _ in range(repeats):
-                        result["baseline"].append(open_until_interactive(browser, url))
+                        result["baseline"].append(open_until_interactive(browser, url, False))
         finally:
             browser.close()
     return result
 
 
-INTERACTIVE = """() => {
+INTERACTIVE = """(withStars) => {
   const heading = [...document.querySelectorAll("h1, h2, h3")]
     .some((h) => h.textContent.trim() === "Popular picks");
   const search = document.querySelector('input[aria-label="Find a movie"]');
-  return heading && search !== null && !search.disabled && search.offsetParent !== null;
+  const stars = document.querySelector("[class*='st-key-stars_picks_'] button");
+  return heading && (stars !== null || !withStars) && search !== null && !search.disabled
+    && search.offsetParent !== null;
 }"""
 
 
-def open_until_interactive(browser: Any, url: str) -> float:
+def open_until_interactive(browser: Any, url: str, stars: bool = True) -> float:
     """Seconds from navigation until "Popular picks" is shown and the search box takes input.
 
     The page checks itself on every animation frame; Playwright's own waits poll at growing
@@ -277,24 +306,30 @@ def open_until_interactive(browser: Any, url: str) -> float:
     try:
         start = time.perf_counter()
         page.goto(url)
-        page.wait_for_function(INTERACTIVE, polling="raf", timeout=60_000)
+        page.wait_for_function(INTERACTIVE, arg=stars, polling="raf", timeout=60_000)
         return time.perf_counter() - start
     finally:
         page.close()
 
 
-def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} was not healthy within {timeout} s")
+def browser_rows(artifacts: Path, repeats: int, actions: int) -> list[tuple[str, dict]]:
+    """The browser's figures: the first page, then a visitor's actions."""
+    browser = browser_interactive(artifacts, repeats)
+    rows = [
+        ("browser: `streamlit run` start -> /_stcore/health", browser["health"]),
+        ("browser: `streamlit run` start -> page interactive", browser["from_start"]),
+        ("browser: first visitor, navigation -> page interactive", browser["from_navigation"]),
+        ("browser: next visitor, navigation -> page interactive", browser["next_visitor"]),
+        ("browser: 3-line Streamlit page, same browser (baseline)", browser["baseline"]),
+    ]
+    timed = browser_actions(artifacts, actions)
+    rows += [
+        ("browser: search (type a title, Enter) -> its match shown", timed["search"]),
+        ("browser: rate (a star on a result) -> profile and lists updated", timed["rate"]),
+        ("browser: add (the top recommendation) -> page updated", timed["add"]),
+        ("browser: remove (a profile movie) -> page updated", timed["remove"]),
+    ]
+    return [(name, summary(values)) for name, values in rows]
 
 
 def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
@@ -311,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
     parser.add_argument("--repeats", type=int, default=5, help="cold starts to time")
     parser.add_argument("--changes", type=int, default=20, help="profile changes to time")
+    parser.add_argument("--actions", type=int, default=10, help="browser actions of each kind")
     parser.add_argument("--no-browser", action="store_true", help="skip the chromium timing")
     parser.add_argument(
         "--output", type=Path, default=REPO / "benchmarks" / "results" / "app_latency.json"
@@ -323,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     os.environ["MOVIEREC_ARTIFACTS_DIR"] = str(artifacts)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
 
     rows: list[tuple[str, dict[str, float]]] = []
     time_script_runs()
@@ -330,34 +367,16 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("first page: script run (server, cold caches, bundle load)", summary(script)))
     rows.append(("first page: AppTest round trip", summary(round_trip)))
     if not args.no_browser and CHROMIUM.is_file():
-        browser = browser_interactive(artifacts, args.repeats)
-        rows.append(
-            ("browser: `streamlit run` start -> /_stcore/health", summary(browser["health"]))
-        )
-        rows.append(("browser: `streamlit run` start -> page interactive", summary(
-            browser["from_start"])))  # fmt: skip
-        rows.append(("browser: first visitor, navigation -> page interactive", summary(
-            browser["from_navigation"])))  # fmt: skip
-        rows.append(("browser: next visitor, navigation -> page interactive", summary(
-            browser["next_visitor"])))  # fmt: skip
-        rows.append(("browser: 3-line Streamlit page, same browser (baseline)", summary(
-            browser["baseline"])))  # fmt: skip
+        rows += browser_rows(artifacts, args.repeats, args.actions)
     keep_compiled_script()
     rerun, script, direct = profile_changes(artifacts, args.changes)
     rows.append(("re-render after a profile change: script run (server)", summary(script)))
     rows.append(("re-render after a profile change: AppTest round trip", summary(rerun)))
-    rows.append(("  Recommender.recommend alone (n=20), for reference", summary(direct)))
+    rows.append(("  Recommender.recommend alone (n=10), for reference", summary(direct)))
     print_table(rows)
 
     report: dict[str, Any] = {
-        "command": " ".join(["python", *sys.argv]),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            # Other work on the machine slows every figure; the load says how busy it was.
-            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-        },
+        **run_record(load_at_start),
         "bundle_counts": counts,
         "measures": dict(rows),
     }

@@ -54,6 +54,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 SVD_STAGE = "SVD ("
 BLOCKS_STAGE = "user blocks"
+NEIGHBOURS_STAGE = "neighbours"
 
 
 # --- memory of a process tree -------------------------------------------------------------------
@@ -283,9 +284,8 @@ def measure_engine(engine: str, data_dir: Path, master: str, repeat: int) -> dic
 
 def measure_quality(data_dir: Path, master: str) -> dict[str, float]:
     """New-user NDCG@20 of the default hybrid, both engines on the same split (the harness)."""
-    from recommender import metrics
     from recommender.data import load_dataset
-    from recommender.evaluate import NEW_USER, evaluate, fit_local, trainer_fit
+    from recommender.evaluation import NEW_USER, evaluate, fit_local, metrics, trainer_fit
     from recommender.spark import spark_session, train_spark
     from recommender.training import TrainingConfig
 
@@ -405,19 +405,15 @@ def plan(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def svd_work(run: dict[str, Any]) -> dict[str, float]:
-    """Seconds and Spark jobs of the SVD stage, and of the user blocks built for it."""
-    work = {"svd_seconds": 0.0, "svd_jobs": 0, "blocks_seconds": 0.0, "blocks_jobs": 0}
+    """Seconds and Spark jobs of the SVD stage, of the user blocks built for it and of the
+    neighbours."""
+    kinds = {"svd": SVD_STAGE, "blocks": BLOCKS_STAGE, "neighbours": NEIGHBOURS_STAGE}
+    work = {f"{kind}_{unit}": 0 for kind in kinds for unit in ("seconds", "jobs")}
     for name, stage in run["stages"].items():
-        kind = (
-            "svd"
-            if name.startswith(SVD_STAGE)
-            else "blocks"
-            if name.startswith(BLOCKS_STAGE)
-            else ""
-        )
-        if kind:
-            work[f"{kind}_seconds"] += stage["seconds"]
-            work[f"{kind}_jobs"] += stage.get("jobs", 0)
+        for kind, prefix in kinds.items():
+            if name.startswith(prefix):
+                work[f"{kind}_seconds"] += stage["seconds"]
+                work[f"{kind}_jobs"] += stage.get("jobs", 0)
     return work
 
 
@@ -425,7 +421,7 @@ def table(results: list[dict[str, Any]]) -> str:
     header = (
         f"{'data':<16} {'ratings':>10} {'local s':>8} {'cpu s':>6} {'spark s':>8} {'cpu s':>6} "
         f"{'local MB':>9} {'spark MB':>9} {'SVD s':>6} {'SVD jobs':>8} {'blocks s':>8} "
-        f"{'blocks jobs':>11}"
+        f"{'blocks jobs':>11} {'nbrs s':>6} {'nbrs jobs':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in results:
@@ -436,7 +432,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{local['cpu_seconds']:>6.0f} {spark['seconds']:>8.1f} {spark['cpu_seconds']:>6.0f} "
             f"{local['peak_rss_mb']:>9.0f} {spark['peak_rss_mb']:>9.0f} "
             f"{work['svd_seconds']:>6.1f} {work['svd_jobs']:>8} {work['blocks_seconds']:>8.1f} "
-            f"{work['blocks_jobs']:>11}"
+            f"{work['blocks_jobs']:>11} {work['neighbours_seconds']:>6.1f} "
+            f"{work['neighbours_jobs']:>9}"
         )
         if "ndcg_at_20" in r:
             lines.append(f"{'':<16} new-user NDCG@20: {r['ndcg_at_20']}")

@@ -7,7 +7,19 @@ rec.recommend({1: 5.0, 2571: None}, n=10)
 
 from recommender.bundle import BundleError
 from recommender.data import DataError
+from recommender.filters import Filters
 from recommender.hybrid import Recommender
-from recommender.training import TrainingConfig, train
+from recommender.titles import display_title, title_years
+from recommender.training import TrainingConfig, TrainingError, train
 
-__all__ = ["BundleError", "DataError", "Recommender", "TrainingConfig", "train"]
+__all__ = [
+    "BundleError",
+    "DataError",
+    "Filters",
+    "Recommender",
+    "TrainingConfig",
+    "TrainingError",
+    "display_title",
+    "title_years",
+    "train",
+]

@@ -24,10 +24,19 @@ factors, which ranks better here than the plain projection.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import scipy.sparse as sp
+
+from recommender.bundle import expect_array
+from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
+
+if TYPE_CHECKING:
+    from recommender.training import Model, TrainingConfig
 
 VARIANTS = ("pure", "centered")
 
@@ -38,8 +47,8 @@ class CollaborativeModel:
 
     item_factors: np.ndarray  # movies x k: V
     singular_values: np.ndarray  # k: s
-    user_factors: np.ndarray  # users x k: U * s
-    user_means: np.ndarray  # users: the mean subtracted per user ("centered"), else zeros
+    user_factors: np.ndarray | None  # users x k: U * s (training only; not in the bundle)
+    user_means: np.ndarray | None  # users: the mean removed per user ("centered"), else zeros
     variant: str
     shrinkage: float = 0.0  # relative to the largest squared singular value
     item_scale: np.ndarray | None = None  # movies: d, the column normalisation (None: all 1)
@@ -73,6 +82,8 @@ class CollaborativeModel:
     def predict(self, user_codes: np.ndarray) -> np.ndarray:
         """Predicted ratings of the given users for every movie (len(users) x movies)."""
         users = np.atleast_1d(user_codes)
+        if self.user_factors is None or self.user_means is None:
+            raise ValueError("these factors were loaded without their users: no predictions")
         scores = self._unscale(self.user_factors[users] @ self.item_factors.T)
         return scores + self.user_means[users, None]
 
@@ -81,6 +92,8 @@ class CollaborativeModel:
 
         mean_u(U_u s V_i + b_u) = (mean_u U_u s) V_i + mean_u b_u: no users x movies matrix.
         """
+        if self.user_factors is None or self.user_means is None:
+            raise ValueError("these factors were loaded without their users: no general score")
         mean_user = self.user_factors.mean(axis=0, dtype=np.float64)
         mean_offset = float(self.user_means.mean()) if len(self.user_means) else 0.0
         general = self._unscale(self.item_factors @ mean_user.astype(np.float32))
@@ -169,3 +182,108 @@ def effective_factors(k: int, shape: tuple[int, int]) -> int:
     if k < 1:
         raise ValueError(f"the number of factors must be at least 1, got {k}")
     return max(1, min(k, min(shape) - 1))
+
+
+class GeneralCFScorer(Scorer):
+    """What everybody likes: each movie's mean predicted score over all users of the data."""
+
+    name = "general_cf"
+    label = "Liked by everyone"
+    help = "How highly everyone in the data set would rate it"
+    default_weight = 0.0  # measured: no help to NDCG, and the same blockbusters for everyone
+
+    def __init__(self, general: np.ndarray, n_ratings: np.ndarray, mean_rating: np.ndarray):
+        self.general = np.asarray(general, dtype=np.float32)
+        self.n_ratings = n_ratings
+        self.mean_rating = mean_rating
+
+    @classmethod
+    def from_training(cls, model: Model, config: TrainingConfig) -> Self:
+        popularity = model.popularity
+        return cls(model.cf.general_scores(), popularity.n_ratings, popularity.mean_rating)
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
+        general = expect_array(arrays, "scores", (len(info.movies),), "f")
+        movies = info.movies
+        return cls(general, movies["n_ratings"].to_numpy(), movies["mean_rating"].to_numpy())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"scores": self.general}
+
+    def scores(self, request: Request) -> np.ndarray:
+        return self.general
+
+    def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
+        return [
+            f"widely liked: {float(self.mean_rating[code]):.1f} average from "
+            f"{int(self.n_ratings[code]):,} ratings"
+            for code in codes
+        ]
+
+
+class PersonalScorer(Scorer):
+    """People like you: the profile folded into the SVD factors (no retraining)."""
+
+    name = "personal"
+    label = "People like you"
+    help = "What people who liked your movies also liked (your profile folded into the model)"
+    default_weight = 0.6
+    tuning_weights = None  # takes what the other scorers leave
+
+    def __init__(self, cf: CollaborativeModel, titles: np.ndarray):
+        self.cf = cf
+        self.titles = titles
+
+    @classmethod
+    def from_training(cls, model: Model, config: TrainingConfig) -> Self:
+        return cls(model.cf, model.data.movies["title"].to_numpy())
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
+        movies, params = len(info.movies), info.parameters
+        factors = expect_array(arrays, "item_factors", (movies, None), "f")
+        k = factors.shape[1]
+        cf = CollaborativeModel(
+            item_factors=factors,
+            singular_values=np.asarray(expect_array(arrays, "singular_values", (k,), "f")),
+            user_factors=None,
+            user_means=None,
+            variant=str(params["variant"]),
+            shrinkage=float(params["shrinkage"]),
+            item_scale=np.asarray(expect_array(arrays, "item_scale", (movies,), "f")),
+            shrinkage_decay=float(params.get("shrinkage_decay", 0.0)),
+        )
+        return cls(cf, info.movies["title"].to_numpy())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        cf = self.cf
+        scale = cf.item_scale
+        if scale is None:  # no column normalisation: d = 1 for every movie
+            scale = np.ones(cf.item_factors.shape[0], dtype=np.float32)
+        return {
+            "item_factors": np.asarray(cf.item_factors, dtype=np.float32),
+            "singular_values": np.asarray(cf.singular_values, dtype=np.float32),
+            "item_scale": np.asarray(scale, dtype=np.float32),
+        }
+
+    def scores(self, request: Request) -> np.ndarray:
+        liked = request.liked  # a disliked movie is not folded in: it would flip the profile
+        return self.cf.personal_scores(request.codes[liked], request.weights[liked])
+
+    def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
+        """ "people who liked X liked it", X the liked profile movie that pulls it up most."""
+        liked = request.codes[request.liked]
+        if len(liked) == 0:
+            return [None] * len(codes)
+        cf, weights = self.cf, request.weights[request.liked]
+        if cf.item_scale is not None:  # the fold-in divides each rating by the movie's d
+            weights = weights / cf.item_scale[liked]
+        shrunk = cf.item_factors[liked] * cf.fold_in_weights_for(len(liked))
+        closeness = (cf.item_factors[codes] @ shrunk.T) * weights
+        reasons: list[str | None] = []
+        for row in closeness:  # the liked movie that pulls it up most, if any does
+            best = int(np.argmax(row))
+            title = quoted_title(self.titles[liked[best]])
+            reasons.append(f"people who liked {title} liked it" if row[best] > 0 else None)
+        return reasons

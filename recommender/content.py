@@ -8,13 +8,20 @@ genres matrix: there is never a movies x movies similarity matrix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.bundle import csr_arrays, expect_array, expect_csr
 from recommender.data import NO_GENRES
+from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
+
+if TYPE_CHECKING:
+    from recommender.training import Model, TrainingConfig
 
 
 def genre_tokens(genres: str) -> list[str]:
@@ -78,3 +85,51 @@ def fit_content(genres: Sequence[str]) -> ContentModel:
     matrix.sort_indices()
     vocabulary = vectorizer.get_feature_names_out().tolist()
     return ContentModel(matrix, vocabulary, vectorizer.idf_.astype(np.float32))
+
+
+class ContentScorer(Scorer):
+    """Genre similarity: the cosine of each movie's genres to the profile's weighted genres."""
+
+    name = "content"
+    label = "Similar genres"
+    help = "How close its genres are to the genres of your movies"
+    default_weight = 0.2
+    unit_range = True  # a cosine: 1 = the same genres, 0 = none shared
+
+    def __init__(self, model: ContentModel, titles: np.ndarray):
+        self.model = model
+        self.titles = titles
+
+    @classmethod
+    def from_training(cls, model: Model, config: TrainingConfig) -> Self:
+        return cls(model.content, model.data.movies["title"].to_numpy())
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
+        movies, genres = len(info.movies), len(info.genres)
+        matrix = expect_csr(arrays, (movies, genres))
+        idf = np.asarray(expect_array(arrays, "idf", (genres,), "f"))
+        return cls(ContentModel(matrix, list(info.genres), idf), info.movies["title"].to_numpy())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {**csr_arrays(self.model.matrix), "idf": self.model.idf.astype(np.float32)}
+
+    def scores(self, request: Request) -> np.ndarray:
+        vector = self.model.profile_vector(request.genres, request.liked_weights)
+        return np.clip(self.model.scores(vector), 0.0, 1.0)
+
+    def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
+        """ "Sci-Fi, Thriller like Alien (1979)": the genres shared with the profile movie
+        whose genres pull the result up most."""
+        vectors = np.array([self.model.vectorize(genres) for genres in request.genres])
+        similarity = (self.model.matrix[codes] @ vectors.T) * request.liked_weights
+        reasons: list[str | None] = []
+        for row, code in enumerate(codes):
+            if len(request) == 0 or similarity[row].max() <= 0:
+                reasons.append(None)
+                continue
+            best = int(np.argmax(similarity[row]))
+            shared = [g for g in self.model.movie_genres(code) if g in request.genres[best]]
+            liked = quoted_title(self.titles[request.codes[best]])
+            reasons.append(f"{', '.join(shared)} like {liked}")
+        return reasons

@@ -20,7 +20,29 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-MOVIES_FILE = "movies.csv"
+from recommender.data_messages import (  # re-exported: the Spark engine reads them from here
+    MAX_ID,
+    MAX_RATING,
+    MIN_ID,
+    MIN_RATING,
+    MISSING_VALUE,
+    MOVIES_FILE,
+    DataError,
+    bad_value,
+    check_header,
+    dropped_note,
+    duplicates_note,
+    encoding_error,
+    file_not_found,
+    id_outside_range,
+    no_known_movies,
+    no_rows,
+    not_a_number,
+    odd_genre_separators,
+    outside_range,
+    unrated_note,
+)
+
 RATINGS_FILE = "ratings.csv"
 LINKS_FILE = "links.csv"
 TAGS_FILE = "tags.csv"
@@ -29,17 +51,13 @@ MOVIE_COLUMNS = ("movieId", "title", "genres")
 RATING_COLUMNS = ("userId", "movieId", "rating")
 LINK_COLUMNS = ("movieId", "imdbId", "tmdbId")
 TAG_COLUMNS = ("userId", "movieId", "tag")
+TEXT_COLUMNS = ("title", "genres", "tag")
 
-MIN_RATING, MAX_RATING = 0.5, 5.0
 NO_GENRES = "(no genres listed)"
 TAGS_PER_MOVIE = 3
 
 # A year in parentheses at the end of a title: "(1995)", also "(2006-2007)" for series.
 _YEAR_AT_END = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
-
-
-class DataError(ValueError):
-    """The input data cannot be used; the message says which file, column and row."""
 
 
 @dataclass
@@ -73,6 +91,9 @@ def load_dataset(data_dir: str | Path) -> Dataset:
     data_dir = Path(data_dir)
     notes: list[str] = []
     movies = load_catalogue(data_dir)
+    separators = odd_genre_separators(movies)
+    if separators:
+        notes.append(separators)
     user_ids, ratings = load_ratings(data_dir / RATINGS_FILE, movies["movieId"].to_numpy(), notes)
     # a column count by bincount: tocsc() would copy the whole matrix (256 MB at 32M)
     unrated = int((np.bincount(ratings.indices, minlength=ratings.shape[1]) == 0).sum())
@@ -91,51 +112,6 @@ def load_catalogue(data_dir: Path) -> pd.DataFrame:
     return movies
 
 
-# --- messages (shared with the Spark engine, so both engines say exactly the same) -------------
-
-MISSING_VALUE = "the value is missing"
-
-
-def file_not_found(path: object) -> DataError:
-    return DataError(f"{path}: file not found")
-
-
-def no_rows(file: str) -> DataError:
-    return DataError(f"{file}: the file has a header but no rows")
-
-
-def bad_value(file: str, column: str, row: int, problem: str) -> DataError:
-    """One bad value: the file, the column, the row (the header is row 1) and what is wrong."""
-    return DataError(f"{file}: column {column!r}, row {row}: {problem}")
-
-
-def not_a_number(value: object, integer: bool) -> str:
-    return f"{_shown(value)} is not {'an integer id' if integer else 'a number'}"
-
-
-def outside_range(rating: float) -> str:
-    return f"{rating:g} is outside {MIN_RATING:g}-{MAX_RATING:g}"
-
-
-def no_known_movies(file: str) -> DataError:
-    return DataError(f"{file}: none of the ratings is of a movie listed in {MOVIES_FILE}")
-
-
-def unrated_note(count: int) -> str:
-    return f"{count:,} movies have no ratings; content and popularity still serve them"
-
-
-def dropped_note(count: int, first: int) -> str:
-    return f"dropped {count:,} ratings of movies not in movies.csv (first: movieId {first})"
-
-
-def duplicates_note(count: int) -> str:
-    return (
-        f"{count:,} duplicate ratings of the same movie by the same user: "
-        "kept the latest by timestamp"
-    )
-
-
 # --- reading one CSV ---------------------------------------------------------------------------
 
 
@@ -145,25 +121,6 @@ def _read_header(path: Path, required: tuple[str, ...]) -> list[str]:
         raise file_not_found(path)
     with path.open("rb") as handle:
         return check_header(path.name, handle.readline(), required)
-
-
-def check_header(file: str, first_line: bytes, required: tuple[str, ...]) -> list[str]:
-    """The column names of a header line, or a DataError: empty, another delimiter, missing."""
-    if not first_line.strip():
-        raise DataError(f"{file}: the file is empty (expected a header {','.join(required)})")
-    header = first_line.decode("utf-8-sig", errors="replace").strip()
-    names = [name.strip().strip('"') for name in header.split(",")]
-    missing = [column for column in required if column not in names]
-    if missing:
-        if len(names) == 1 and any(sep in header for sep in (";", "\t", "|")):
-            raise DataError(
-                f"{file}: row 1 (header) is {header!r}: columns must be separated by commas "
-                f"(expected {','.join(required)})"
-            )
-        raise DataError(
-            f"{file}: column {missing[0]!r} is missing (row 1, the header, is {header!r})"
-        )
-    return names
 
 
 def _read_csv(
@@ -176,8 +133,11 @@ def _read_csv(
     """
     names = _read_header(path, required)
     columns = list(required) + [c for c in optional if c in names]
+    # Text columns typed as text: left to infer, pyarrow reads a column that is not UTF-8 as
+    # bytes, and the error would come later and as a traceback.
+    text = {column: str for column in columns if column in TEXT_COLUMNS}
     try:
-        frame = pd.read_csv(path, usecols=columns, engine="pyarrow", encoding="utf-8")
+        frame = pd.read_csv(path, usecols=columns, engine="pyarrow", encoding="utf-8", dtype=text)
     except Exception as error:  # pyarrow raises its own error types; diagnose with pandas
         frame = _read_as_text(path, columns, error)
     if frame.empty:
@@ -188,19 +148,14 @@ def _read_csv(
 def _read_as_text(path: Path, columns: list[str], error: Exception) -> pd.DataFrame:
     try:
         return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""])
-    except UnicodeDecodeError as decode_error:
-        raise DataError(f"{path.name}: not UTF-8 text ({decode_error.reason})") from None
+    except UnicodeDecodeError:
+        raise encoding_error(path) from None
     except pd.errors.ParserError as parse_error:
         match = re.search(r"line (\d+), saw (\d+)", str(parse_error))
         where = f"row {match.group(1)} has {match.group(2)} fields" if match else str(parse_error)
         raise DataError(f"{path.name}: {where}; expected {len(columns)} or more") from None
     except Exception:
         raise DataError(f"{path.name}: cannot be read as CSV ({error})") from None
-
-
-def _shown(value: object) -> str:
-    """A value as the file shows it: 1.5, not np.float64(1.5)."""
-    return f"'{value:g}'" if isinstance(value, float | np.floating) else repr(str(value))
 
 
 def _first(mask: pd.Series | np.ndarray) -> int:
@@ -226,7 +181,8 @@ def file_row(path: Path, index: int) -> int:
 
 
 def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool) -> np.ndarray:
-    """The column as numbers, or a DataError naming the first value that is not one."""
+    """The column as numbers, or a DataError naming the first value that is not one; an
+    ``integer`` column holds ids, whole numbers from 1 to 2^53 - 1."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
     missing = values.isna().to_numpy()
@@ -236,15 +192,35 @@ def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool)
         blank = pd.isna(value) or str(value).strip() == ""
         problem = MISSING_VALUE if blank else not_a_number(value, integer)
         raise bad_value(path.name, column, file_row(path, index), problem)
-    array = values.to_numpy(dtype=np.float64) if not integer else values.to_numpy()
-    if integer:
+    if not integer:
+        return values.to_numpy(dtype=np.float64)
+    array = values.to_numpy()
+    if array.dtype.kind == "O":  # whole numbers beyond 64 bits arrive as Python ints
+        array = array.astype(np.float64)
+    if array.dtype.kind == "f":
         fractional = np.asarray(array != np.floor(array))
         if fractional.any():
             index = _first(fractional)
             problem = not_a_number(raw.iloc[index], integer=True)
             raise bad_value(path.name, column, file_row(path, index), problem)
-        return array.astype(np.int64)
-    return array
+    # Compared before the cast: 2^63 would wrap to -2^63 in int64, and above 2^53 a float64
+    # (pandas, JSON, the browser) no longer tells neighbouring ids apart.
+    outside = np.asarray(~((array >= MIN_ID) & (array <= MAX_ID)))
+    if outside.any():
+        index = _first(outside)
+        problem = id_outside_range(_as_written(raw, path, index))
+        raise bad_value(path.name, column, file_row(path, index), problem)
+    return array.astype(np.int64)
+
+
+def _as_written(raw: pd.Series, path: Path, index: int) -> object:
+    """A value as the file has it: a huge id parsed as a float is read again as text (once,
+    for the message), so 9223372036854775808 is not shown as 9.22337e+18."""
+    value = raw.iloc[index]
+    if not isinstance(value, float | np.floating):
+        return value
+    text = pd.read_csv(path, usecols=[raw.name], dtype=str, keep_default_na=False)
+    return text[raw.name].iloc[index]
 
 
 # --- movies, links, tags ------------------------------------------------------------------------
@@ -283,8 +259,10 @@ def load_links(path: Path) -> pd.DataFrame:
     result = pd.DataFrame({"movieId": _numeric_column(frame, path, "movieId", integer=True)})
     for column in ("imdbId", "tmdbId"):
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        numbers = pd.to_numeric(values, errors="coerce")
-        result[column] = numbers.where(numbers % 1 == 0).astype("Int64")
+        # optional: a value that is not an id (1 to 2^53 - 1) is no link, not an error
+        numbers = pd.to_numeric(values, errors="coerce").astype(np.float64)
+        usable = (numbers % 1 == 0) & (numbers >= MIN_ID) & (numbers <= MAX_ID)
+        result[column] = numbers.where(usable).astype("Int64")
     return result.drop_duplicates("movieId")
 
 
@@ -384,9 +362,9 @@ def _read_clean_ratings(
     pyarrow parses the four columns as int32 ids, float64 ratings (so 5.0000001 is still out of
     range) and int64 timestamps, in parallel, with no pandas frame and no text columns. Anything
     unusual (a value that does not parse, a missing value, a rating out of range, ids beyond
-    int32, no rows) returns None: the checked reader then reads the file again and names the
-    first problem exactly as it always has. A clean 32M-row file takes seconds instead of a
-    minute, and a third of the memory.
+    int32 or below 1, no rows) returns None: the checked reader then reads the file again and
+    names the first problem exactly as it always has. A clean 32M-row file takes seconds instead
+    of a minute, and a third of the memory.
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
@@ -416,6 +394,8 @@ def _read_clean_ratings(
     del table
     ratings = arrays["rating"]
     if not ((ratings >= MIN_RATING) & (ratings <= MAX_RATING)).all():  # NaN is caught here too
+        return None
+    if arrays["userId"].min() < MIN_ID or arrays["movieId"].min() < MIN_ID:  # int32: max is fine
         return None
     ratings = ratings.astype(np.float32)
     return arrays["userId"], arrays["movieId"], ratings, arrays.get("timestamp")

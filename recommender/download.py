@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -22,6 +23,33 @@ def has_data(data_dir: Path) -> bool:
     return all((data_dir / name).is_file() for name in REQUIRED)
 
 
+def locate_data(data_dir: Path) -> Path:
+    """The folder that holds the CSVs: ``data_dir`` itself or, as the GroupLens zip unpacks
+    (data/ml-latest-small/movies.csv), its one subfolder that has them. Raises DataError when
+    several subfolders do: which one to use is the user's choice."""
+    if has_data(data_dir) or not data_dir.is_dir():
+        return data_dir
+    inside = sorted(folder for folder in data_dir.iterdir() if folder.is_dir() and has_data(folder))
+    if len(inside) > 1:
+        names = ", ".join(f"{folder.name}/" for folder in inside)
+        raise DataError(
+            f"{data_dir}/ holds several data sets ({names}); choose one with "
+            f"make run DATA_DIR={inside[0]} (or --data-dir {inside[0]})"
+        )
+    return inside[0] if inside else data_dir
+
+
+def where_data_goes(data_dir: Path, url: str = GROUPLENS_URL) -> str:
+    """One sentence saying exactly where the CSVs go, for a user without them."""
+    folder = Path(urllib.parse.urlparse(url).path).stem  # the zip's own folder
+    return (
+        f"download {url} and unzip it into {data_dir}/ (giving {data_dir}/{folder}/movies.csv "
+        f"and ratings.csv; that layout is read as it is), or put movies.csv and ratings.csv "
+        f"straight into {data_dir}/, or use a folder that has them: make run DATA_DIR=/path/to/it "
+        f"(python train_and_save_model.py --data-dir /path/to/it)"
+    )
+
+
 def download_movielens(data_dir: str | Path, url: str = GROUPLENS_URL, timeout: float = 60) -> list:
     """Download the zip at ``url``, check it and unpack its CSVs into ``data_dir``.
 
@@ -29,7 +57,7 @@ def download_movielens(data_dir: str | Path, url: str = GROUPLENS_URL, timeout: 
     or the check fails.
     """
     data_dir = Path(data_dir)
-    by_hand = f"download {url} yourself and unzip movies.csv and ratings.csv into {data_dir}/"
+    by_hand = where_data_goes(data_dir, url)
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(scratch) / "movielens.zip"
         try:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from recommender.bundle import Bundle
+from recommender.bundle import Bundle, BundleError
 
 USERS_SECTION = "users"  # the manifest section that lists the part files
 PART_COLUMNS = ("userId", "movie_code", "rating")
@@ -75,6 +75,23 @@ class CsrHistory:
 
     def __contains__(self, user_id: object) -> bool:
         return isinstance(user_id, int | np.integer) and self._code(int(user_id)) >= 0
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+class ClosedHistory:
+    """The userIds of a closed ``Recommender``'s history (a copy: the bundle's arrays are let
+    go); a row can no longer be read."""
+
+    def __init__(self, user_ids: np.ndarray):
+        self.user_ids = np.array(user_ids, dtype=np.int64)
+
+    def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+        raise BundleError("this model was closed (a newer bundle replaced it); load it again")
+
+    def __contains__(self, user_id: object) -> bool:
+        return isinstance(user_id, int | np.integer) and bool(np.isin(user_id, self.user_ids))
 
     def __len__(self) -> int:
         return len(self.user_ids)

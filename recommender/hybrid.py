@@ -1,14 +1,16 @@
 """The hybrid recommender: one object that loads a bundle and answers every request.
 
-For a session taste profile it blends three scores, each first put on a 0-1 scale over the
-movies that can be recommended: content (genre TF-IDF cosine), general CF (the mean predicted
-rating over all users) and personal CF (the profile folded into the SVD factors). The seed's
-blend, content plus general CF, is ``personal_weight=0``.
+For a session taste profile it asks every registered scorer (``recommender.registry``) for a
+score of every movie, puts each on a 0-1 scale over the movies that may be recommended and
+blends them with a weight per scorer, by name. The shipped scorers are content (genre TF-IDF
+cosine), general CF (the mean predicted rating over all users) and personal CF (the profile
+folded into the SVD factors); the seed's blend is ``weights={"content": 0.5, "general_cf":
+0.5, "personal": 0}``.
 """
 
 from __future__ import annotations
 
-import unicodedata
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,41 +19,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from recommender.bundle import Bundle, load_bundle
-from recommender.collaborative import CollaborativeModel
-from recommender.content import ContentModel, genre_tokens
+from recommender import arguments
+from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
+from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
-from recommender.history import rating_history
+from recommender.filters import NO_FILTERS, Filters, genre_lists
+from recommender.genres import Genres
+from recommender.history import ClosedHistory, rating_history
 from recommender.popularity import Popularity, popular_sample
+from recommender.registry import scorer_class
+from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
-WEIGHT_NAMES = ("content_weight", "general_cf_weight", "personal_weight")
-PART_COLUMNS = ("content_score", "general_cf_score", "personal_score")
-RESULT_COLUMNS = ["movieId", "title", "genres", "year", "score", *PART_COLUMNS, "reason"]
-
-
-def normalize_text(text: str) -> str:
-    """Lower case without accents, for search: "Amélie" and "AMELIE" both become "amelie"."""
-    text = str(text)
-    if text.isascii():  # most titles: NFKD changes nothing and nothing is combining
-        return " ".join(text.casefold().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(stripped.casefold().split())
-
-
-def _article_first(title: str) -> str:
-    """ "matrix, the (1999)" -> "the matrix (1999)", so a search for "the matrix" finds it."""
-    if ", " not in title:  # every marker has one; most titles do not
-        return title
-    for article in ("the", "a", "an", "les", "la", "le", "il", "el", "die", "der", "das"):
-        marker = f", {article} ("
-        if marker in title:
-            head, tail = title.split(marker, 1)
-            return f"{article} {head} ({tail}"
-    return title
+MOVIE_COLUMNS = ("movieId", "title", "genres", "year")
+MAX_WEIGHT_SUM = 1e38  # weights are relative; a larger sum would overflow the float32 blend
+_SCORING = ("scorers",)  # what a request scores with, let go of by Recommender.close
 
 
 def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -64,31 +48,30 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return ((values - low) / (high - low)).astype(np.float32)
 
 
+def blend(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """The hybrid score: the weighted mean of the 0-1 scaled parts, by scorer name (so it is
+    on 0-1 too: 1 only for a movie every weighted part puts first)."""
+    total = sum(float(weights.get(name, 0.0)) for name in parts)
+    mixed = sum(float(weights.get(name, 0.0)) * part for name, part in parts.items())
+    return mixed / total if total > 0 else mixed
+
+
 def _one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
 
 
-def _optional_array(arrays: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
-    """An array older bundles (or other engines) may not have; None when absent."""
-    return np.asarray(arrays[name], dtype=np.float32) if name in arrays else None
-
-
-def blend(parts: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
-    """The hybrid score: the weighted sum of the 0-1 scaled parts (content, general, personal)."""
-    return sum(float(w) * part for w, part in zip(weights, parts, strict=True))
-
-
 @dataclass
 class ScoredProfile:
     """A profile's scores over every movie, before the blend (see ``Recommender.score_parts``)."""
 
-    codes: np.ndarray  # the profile's movie codes
-    weights: np.ndarray  # how much each profile movie counts (from its rating)
-    genre_lists: list[list[str]]  # the genres of each profile movie
-    allowed: np.ndarray  # movies that may be recommended (filters passed, not in the profile)
-    parts: list[np.ndarray]  # content, general CF, personal CF: each 0-1 over ``allowed``
+    request: Request
+    parts: dict[str, np.ndarray]  # scorer name -> its scores, 0-1 over ``request.allowed``
+
+    @property
+    def allowed(self) -> np.ndarray:
+        return self.request.allowed
 
 
 class Recommender:
@@ -98,28 +81,13 @@ class Recommender:
         self.bundle = bundle
         self.manifest: dict[str, Any] = bundle.manifest
         self.movies: pd.DataFrame = bundle.movies
-        arrays, params = bundle.arrays, bundle.manifest["parameters"]
-        self.params: dict[str, Any] = params
+        self.params: dict[str, Any] = bundle.manifest["parameters"]
         self.movie_ids: np.ndarray = self.movies["movieId"].to_numpy(np.int64)
         self._code_of = pd.Index(self.movie_ids)
-        self.history = rating_history(bundle)  # what each user of the data set rated
         self.genres: list[str] = list(self.manifest["genres"])
-        content = sp.csr_matrix(
-            (arrays["content_data"], arrays["content_indices"], arrays["content_indptr"]),
-            shape=(len(self.movies), len(self.genres)),
-        )
-        self.content = ContentModel(content, self.genres, np.asarray(arrays["genre_idf"]))
-        self._genre_columns = content.tocsc()
-        self.cf = CollaborativeModel(
-            item_factors=arrays["item_factors"],
-            singular_values=np.asarray(arrays["singular_values"]),
-            user_factors=_optional_array(arrays, "user_factors"),  # no Spark bundle has them
-            user_means=_optional_array(arrays, "user_means"),
-            variant=params["variant"],
-            shrinkage=float(params["shrinkage"]),
-            item_scale=_optional_array(arrays, "item_scale"),
-            shrinkage_decay=float(params.get("shrinkage_decay", 0.0)),
-        )
+        self.genre_index = Genres(self.movies, self.genres)
+        arrays = bundle.arrays
+        self.history = rating_history(bundle)  # what each user of the data set rated
         self.popularity = Popularity(
             n_ratings=self.movies["n_ratings"].to_numpy(),
             mean_rating=self.movies["mean_rating"].to_numpy(),
@@ -127,27 +95,15 @@ class Recommender:
             min_votes=float(self.manifest["popularity"]["min_votes"]),
             prior=float(self.manifest["popularity"]["prior"]),
         )
-        self._general = np.asarray(arrays["general_cf"], dtype=np.float32)
         self.default_weights: dict[str, float] = {
-            name: float(params[name]) for name in WEIGHT_NAMES
+            str(name): float(weight) for name, weight in self.manifest["weights"].items()
         }
-
-    @cached_property
-    def _search_keys(self) -> pd.Series:
-        """Normalised titles, built on the first search: a Recommender that never searches
-        (the evaluation, a benchmark) does not pay for 87,585 titles at MovieLens-32M."""
-        titles = self.movies["title"].map(normalize_text)
-        return titles.str.cat(titles.map(_article_first), sep=" | ")
-
-    @cached_property
-    def _table_columns(self) -> dict[str, Any]:
-        """The movie columns of result tables, as arrays: indexing these costs microseconds
-        where ``movies.iloc[top][columns]`` costs milliseconds per request."""
-        return {name: self.movies[name].array for name in ("movieId", "title", "genres", "year")}
-
-    @cached_property
-    def _titles(self) -> np.ndarray:
-        return self.movies["title"].to_numpy()
+        info = BundleInfo(
+            self.manifest.get("counts", {}), self.params, tuple(self.genres), self.movies
+        )
+        self.scorers: dict[str, Scorer] = {
+            name: _load_scorer(name, arrays, info) for name in self.default_weights
+        }
 
     @classmethod
     def load(cls, artifacts_dir: str | Path = "artifacts", verify: bool = True) -> Recommender:
@@ -160,43 +116,97 @@ class Recommender:
         _one_blas_thread()
         return cls(load_bundle(artifacts_dir, verify=verify))
 
+    @staticmethod
+    def current_version(artifacts_dir: str | Path) -> str:
+        """Which bundle is current in ``artifacts_dir`` and when its manifest last changed
+        ("" when there is none): a key that changes whenever ``load`` would load another
+        model or other figures."""
+        return bundle_version(artifacts_dir)
+
+    def close(self) -> None:
+        """Let go of the bundle's arrays (their maps and open files go once no request holds a
+        slice of them) and caches, when a newer bundle replaced this model. The catalogue stays
+        (movies, genres, user ids) for pages still showing it; scoring raises ``BundleError``."""
+        self.history = ClosedHistory(self.history.user_ids)  # the mapped arrays are let go
+        self.bundle.arrays.clear()
+        for name in (*_SCORING, "title_search", "_table_columns"):
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for what close() let go
+        if name in _SCORING:
+            raise BundleError("this model was closed (a newer bundle replaced it); load it again")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def evaluation_overview(self) -> pd.DataFrame | None:
+        """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation
+        recorded in the manifest; None when there is none, or not in that shape."""
+        from recommender.evaluation.report import ndcg_overview  # only "About" asks for it
+
+        evaluation = self.manifest.get("evaluation")
+        try:
+            return ndcg_overview(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
     # --- ids and profiles ------------------------------------------------------------------
 
     def codes_of(self, movie_ids: Iterable[int]) -> np.ndarray:
         """Movie codes (rows of the bundle) of movieIds; ValueError naming any unknown ones."""
-        ids = np.asarray(list(movie_ids), dtype=np.int64)
+        ids = np.asarray([arguments.movie_id(value) for value in movie_ids], dtype=np.int64)
         codes = self._code_of.get_indexer(ids)
         if (codes < 0).any():
             unknown = ", ".join(str(i) for i in ids[codes < 0][:10])
             raise ValueError(f"unknown movieId(s): {unknown}")
         return codes
 
-    def _profile(self, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
-        """(movie codes, weights) of a profile; see ``rating_weights``."""
-        items = (
-            list(profile.items()) if isinstance(profile, Mapping) else [(m, None) for m in profile]
-        )
-        codes = self.codes_of(int(movie_id) for movie_id, _ in items)
-        ratings = np.array(
-            [np.nan if rating is None else float(rating) for _, rating in items], dtype=np.float32
-        )
-        outside = ~np.isnan(ratings) & ((ratings < MIN_RATING) | (ratings > MAX_RATING))
-        if outside.any():
-            movie_id, rating = items[int(np.flatnonzero(outside)[0])]
-            raise ValueError(f"rating of movieId {movie_id} must be 0.5-5, got {rating}")
-        return codes, self.rating_weights(ratings)
-
     def rating_weights(self, ratings: np.ndarray) -> np.ndarray:
-        """How much each rated movie counts: 1 at 5 stars, 0 at the neutral rating, negative
-        below it (a disliked movie pushes its neighbours down); NaN (no rating) counts as 1."""
+        """How much each profile movie counts: a like (above the neutral rating) from just
+        above 0 to 1 at 5 stars; a dislike (at or below it) from just below 0 to -1 at half a
+        star; no rating (NaN) is a like of 1. Scorers fold in likes only; a dislike only
+        pushes its own neighbours down (``recommender.scorer``)."""
         neutral = float(self.params["neutral_rating"])
-        weights = (np.asarray(ratings, np.float32) - neutral) / (MAX_RATING - neutral)
-        return np.where(np.isnan(weights), 1.0, weights).astype(np.float32)
+        ratings = np.asarray(ratings, np.float32)
+        like = (ratings - neutral) / (MAX_RATING - neutral)
+        dislike = (ratings - neutral) / max(neutral - MIN_RATING, 1e-6) - 1e-3
+        weights = np.where(ratings > neutral, like, np.maximum(dislike, -1.0))
+        return np.where(np.isnan(ratings), 1.0, weights).astype(np.float32)
 
     def movie_genres(self, movie_id: int) -> list[str]:
         """The genres of one movie, as tokens ("Sci-Fi" stays whole)."""
-        code = int(self.codes_of([movie_id])[0])
-        return genre_tokens(self.movies["genres"].iat[code])
+        return list(self.genre_index.of_movie[int(self.codes_of([movie_id])[0])])
+
+    def request(
+        self,
+        profile: Profile,
+        filters: Filters = NO_FILTERS,
+        profile_genres: Mapping[int, Sequence[str]] | None = None,
+    ) -> Request:
+        """What every scorer is asked for a profile: its movies, ratings, their weights and
+        genres, and the movies that may be recommended (filters passed, not in the profile)."""
+        codes, ratings = self._profile(profile)
+        allowed = self.genre_index.allowed(filters)
+        allowed[codes] = False
+        attached = genre_lists(profile_genres, "profile_genres")
+        genres = tuple(
+            tuple(attached.get(int(self.movie_ids[code]), self.genre_index.of_movie[code]))
+            for code in codes
+        )
+        return Request(codes, ratings, self.rating_weights(ratings), genres, allowed)
+
+    def _profile(self, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+        """(movie codes, ratings with NaN for "no rating") of a profile."""
+        if isinstance(profile, str | bytes) or not isinstance(profile, Iterable):
+            raise ValueError(
+                f"profile must map movieIds to ratings or list movieIds, got {profile!r}"
+            )
+        items = (
+            list(profile.items()) if isinstance(profile, Mapping) else [(m, None) for m in profile]
+        )
+        codes = self.codes_of(movie_id for movie_id, _ in items)
+        if len(set(codes.tolist())) < len(codes):
+            raise ValueError("profile lists a movieId twice")
+        ratings = np.array([arguments.rating(m, r) for m, r in items], dtype=np.float32)
+        return codes, ratings
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -205,99 +215,113 @@ class Recommender:
         profile: Profile,
         n: int = 20,
         *,
-        content_weight: float | None = None,
-        general_cf_weight: float | None = None,
-        personal_weight: float | None = None,
+        weights: Mapping[str, float] | None = None,
+        filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
-        include_genres: Sequence[str] = (),
-        exclude_genres: Sequence[str] = (),
-        years: tuple[int, int] | None = None,
     ) -> pd.DataFrame:
         """Recommendations for a taste profile, best first.
 
         ``profile`` maps movieId to the visitor's rating (0.5-5) or None ("liked it"), or is a
-        list of movieIds. ``profile_genres`` overrides the genres of profile movies (the genres
-        the visitor attached). Weights default to the bundle's. The filters keep movies with any
-        of ``include_genres``, none of ``exclude_genres`` and a year within ``years``. Profile
-        movies are never returned. An empty profile gives the cold-start list.
+        list of movieIds. ``weights`` maps scorer names (``scorers``) to their weight in the
+        blend; the ones not given keep the bundle's defaults. ``filters`` narrows what may be
+        recommended; ``profile_genres`` overrides the genres of profile movies (the genres the
+        visitor attached). Profile movies are never returned. An empty profile gives the
+        cold-start list. The result has movieId, title, genres, year, score, one
+        ``<scorer>_score`` column per scorer (0-1) and a reason in words.
         """
-        allowed = self._filter_mask(include_genres, exclude_genres, years)
-        scored = self.score_parts(profile, allowed, profile_genres)
-        if len(scored.codes) == 0:
-            return self._cold_start(n, allowed)
-        chosen = self._weights(content_weight, general_cf_weight, personal_weight)
+        n = arguments.count(n)
+        chosen = self.blend_weights(weights)
+        scored = self.score_parts(profile, filters, profile_genres)
+        if len(scored.request) == 0:
+            return self._cold_start(n, scored.allowed)
         score = blend(scored.parts, chosen)
-        top = self._top(score, scored.allowed, n)
+        top = self.rank(score, scored.request, n)
         result = self._table(top, score, scored.parts)
-        result["reason"] = self._reasons(
-            top, scored.parts, chosen, scored.codes, scored.weights, scored.genre_lists
-        )
+        result["reason"] = self._reasons(top, scored, chosen)
         return result
 
     def score_parts(
         self,
         profile: Profile,
-        allowed: np.ndarray | None = None,
+        filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
     ) -> ScoredProfile:
-        """The three scores of every movie for a profile, each put on 0-1 over what is allowed.
+        """Every scorer's scores of every movie for a profile, each put on 0-1 over what is
+        allowed.
 
         ``recommend`` blends these; the evaluation calls this and ``blend`` directly so that it
         measures exactly what ships while trying several weights on one computation.
         """
-        codes, weights = self._profile(profile)
-        allowed = np.ones(len(self.movies), bool) if allowed is None else allowed.copy()
-        allowed[codes] = False
-        genre_lists = self._profile_genre_lists(codes, profile_genres)
-        if len(codes) == 0:
-            return ScoredProfile(codes, weights, genre_lists, allowed, [])
-        raw = (
-            self.content.scores(self.content.profile_vector(genre_lists, weights)),
-            self._general,
-            self.cf.personal_scores(codes, weights),
-        )
-        parts = [rescale(part, allowed) for part in raw]
-        return ScoredProfile(codes, weights, genre_lists, allowed, parts)
+        request = self.request(profile, filters, profile_genres)
+        if len(request) == 0:
+            return ScoredProfile(request, {})
+        parts = {
+            name: _on_unit_scale(scorer, scorer.scores(request), request.allowed)
+            for name, scorer in self.scorers.items()
+        }
+        return ScoredProfile(request, parts)
+
+    def blend_weights(self, weights: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The bundle's default weights with ``weights`` in their place; each checked."""
+        if weights is None:
+            return dict(self.default_weights)
+        if not isinstance(weights, Mapping):
+            raise ValueError(f"weights must map scorer names to numbers, got {weights!r}")
+        unknown = sorted(set(weights) - set(self.scorers))
+        if unknown:
+            known = ", ".join(self.scorers)
+            raise ValueError(
+                f"weights: unknown scorer(s) {', '.join(map(str, unknown))}; known: {known}"
+            )
+        chosen = {
+            **self.default_weights,
+            **{name: arguments.weight(name, w) for name, w in weights.items()},
+        }
+        if not any(chosen.values()):
+            raise ValueError("weights: at least one weight must be above 0")
+        if sum(chosen.values()) > MAX_WEIGHT_SUM:
+            raise ValueError(f"weights: their sum must be at most {MAX_WEIGHT_SUM:.0e}: scale them")
+        return chosen
 
     def popular(
-        self,
-        n: int = 15,
-        seed: int | None = None,
-        *,
-        include_genres: Sequence[str] = (),
-        exclude_genres: Sequence[str] = (),
-        years: tuple[int, int] | None = None,
+        self, n: int = 15, seed: int | None = None, *, filters: Filters = NO_FILTERS
     ) -> pd.DataFrame:
         """The cold-start list: a reproducible sample of top weighted-rating movies.
 
-        ``seed`` None uses the bundle's seed; another seed draws another sample. The filters
-        are ``recommend``'s, so a visitor can narrow the picks (say, to 1990s comedies).
+        ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
+        narrows the picks as it narrows recommendations (say, to 1990s comedies).
         """
-        allowed = self._filter_mask(include_genres, exclude_genres, years)
-        return self._cold_start(n, allowed, seed)
+        seed = None if seed is None else arguments.count(seed, "seed")
+        return self._cold_start(arguments.count(n), self.genre_index.allowed(filters), seed)
 
     def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
         """CF recommendations for a user of the data set, leaving out what they rated."""
-        rated, ratings = self._user_row(user_id)
-        score = self.user_scores(user_id)
-        allowed = np.ones(len(self.movies), bool)
-        allowed[rated] = False
-        top = self._top(score, allowed, n)
-        result = self._table(top, score, [])
-        weights = self.rating_weights(ratings)
-        result["reason"] = [self._personal_reason(code, rated, weights) for code in top]
+        request = self._user_request(user_id)
+        personal = self.scorers["personal"]
+        score = personal.scores(request)
+        top = self.top(score, request.allowed, arguments.count(n))
+        result = self._table(top, score, {})
+        result["reason"] = personal.reasons(top, request)
         return result
 
     def user_scores(self, user_id: int) -> np.ndarray:
         """What ``for_user`` ranks by, for every movie: the user's own ratings folded into the
         factors, exactly as a visitor's profile is. It ranks held-out movies better than the
-        user's stored factors do (NDCG@20 0.33 against 0.29: docs/evaluation.md)."""
+        user's stored factors did (NDCG@20 0.33 against 0.29: docs/evaluation.md)."""
+        return self.scorers["personal"].scores(self._user_request(user_id))
+
+    def _user_request(self, user_id: int) -> Request:
         rated, ratings = self._user_row(user_id)
-        return self.cf.personal_scores(rated, self.rating_weights(ratings))
+        allowed = np.ones(len(self.movies), bool)
+        allowed[rated] = False
+        genres = tuple(self.genre_index.of_movie[code] for code in rated)
+        return Request(rated, ratings, self.rating_weights(ratings), genres, allowed)
 
     def _user_row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(movie codes, ratings) of what a user of the data set rated."""
-        return self.history.row(user_id)
+        if isinstance(user_id, bool) or not isinstance(user_id, numbers.Integral):
+            raise ValueError(f"user_id must be a whole number, got {user_id!r}")
+        return self.history.row(int(user_id))
 
     @property
     def user_ids(self) -> np.ndarray:
@@ -308,61 +332,35 @@ class Recommender:
         """What a user of the data set rated, highest first."""
         codes, ratings = self._user_row(user_id)
         order = np.lexsort((self.movie_ids[codes], -ratings))
-        table = self.movies.iloc[codes[order]][["movieId", "title", "genres", "year"]]
+        table = self.movies.iloc[codes[order]][list(MOVIE_COLUMNS)]
         return table.assign(rating=ratings[order]).reset_index(drop=True)
 
     def search(self, text: str, n: int = 20) -> pd.DataFrame:
-        """Movies whose title contains ``text``, ignoring case and accents; best known first."""
-        query = normalize_text(text)
-        if not query:
-            return self.movies.iloc[[]][["movieId", "title", "genres", "year"]]
-        hits = np.flatnonzero(self._search_keys.str.contains(query, regex=False).to_numpy())
-        starts = self._search_keys.iloc[hits].str.startswith(query).to_numpy()
-        order = np.lexsort((self.movie_ids[hits], -self.popularity.n_ratings[hits], ~starts))
-        table = self.movies.iloc[hits[order][:n]]
-        return table[["movieId", "title", "genres", "year", "n_ratings"]].reset_index(drop=True)
+        """Movies whose title matches ``text``, the film most people mean first: case,
+        accents, articles and punctuation do not matter, a typo is forgiven, a title can be
+        typed from the start of any of its words (``recommender.titles.TitleSearch``)."""
+        if not isinstance(text, str):
+            raise ValueError(f"search text must be a string, got {text!r}")
+        codes = self.title_search.find(text, arguments.count(n))
+        return self.movies.iloc[codes][[*MOVIE_COLUMNS, "n_ratings"]].reset_index(drop=True)
 
-    # --- helpers -------------------------------------------------------------------------------
-
-    def _weights(self, *given: float | None) -> tuple[float, ...]:
-        return tuple(
-            self.default_weights[name] if value is None else float(value)
-            for name, value in zip(WEIGHT_NAMES, given, strict=True)
-        )
-
-    def _profile_genre_lists(
-        self, codes: np.ndarray, profile_genres: Mapping[int, Sequence[str]] | None
-    ) -> list[list[str]]:
-        attached = dict(profile_genres or {})
-        return [
-            list(attached.get(int(self.movie_ids[code]), self.content.movie_genres(code)))
-            for code in codes
-        ]
-
-    def _filter_mask(
-        self,
-        include_genres: Sequence[str],
-        exclude_genres: Sequence[str],
-        years: tuple[int, int] | None,
+    def rank(
+        self, score: np.ndarray, request: Request, n: int, calibration: float | None = None
     ) -> np.ndarray:
-        allowed = np.ones(len(self.movies), bool)
-        if include_genres:
-            allowed &= self._has_any_genre(include_genres)
-        if exclude_genres:
-            allowed &= ~self._has_any_genre(exclude_genres)
-        if years is not None:
-            year = self.movies["year"].to_numpy(dtype=np.float64, na_value=np.nan)
-            allowed &= (year >= years[0]) & (year <= years[1])
-        return allowed
+        """The n movies to show for a request, best first: the best by ``score``, their genre
+        mix drawn towards the genres of the liked profile movies (``recommender.calibration``;
+        ``calibration`` None: the bundle's strength, 0: the plain top n)."""
+        strength = float(
+            self.params.get("calibration", 0.0) if calibration is None else calibration
+        )
+        if strength <= 0:
+            return self.top(score, request.allowed, n)
+        pool = self.top(score, request.allowed, max(CANDIDATES_PER_RESULT * n, 100))
+        genres = self.genre_index
+        return calibrated(score, pool, genres.shares, genres.profile_mix(request), n, strength)
 
-    def _has_any_genre(self, genres: Sequence[str]) -> np.ndarray:
-        columns = [self.genres.index(g) for g in genres if g in self.genres]
-        if not columns:
-            return np.zeros(len(self.movies), bool)
-        return np.asarray(self._genre_columns[:, columns].getnnz(axis=1) > 0).ravel()
-
-    def _top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
-        """Codes of the n best allowed movies; ties go to the lower movieId."""
+    def top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+        """Codes of the n best allowed movies by ``score``; ties go to the lower movieId."""
         candidates = np.flatnonzero(allowed)
         if len(candidates) > n > 0:
             values = score[candidates]
@@ -371,19 +369,36 @@ class Recommender:
         order = np.lexsort((self.movie_ids[candidates], -score[candidates]))
         return candidates[order][: max(n, 0)]
 
-    def _table(self, top: np.ndarray, score: np.ndarray, parts: list[np.ndarray]) -> pd.DataFrame:
+    # --- helpers -------------------------------------------------------------------------------
+
+    @cached_property
+    def title_search(self) -> TitleSearch:
+        """The title index, built on the first search: a Recommender that never searches (the
+        evaluation, a benchmark) does not pay for it (0.8 s at MovieLens-32M); the app's
+        server builds it before its first visitor."""
+        return TitleSearch(self.movies["title"].tolist(), self.popularity.n_ratings)
+
+    @cached_property
+    def _table_columns(self) -> dict[str, Any]:
+        """The movie columns of result tables, as arrays: indexing these costs microseconds
+        where ``movies.iloc[top][columns]`` costs milliseconds per request."""
+        return {name: self.movies[name].array for name in MOVIE_COLUMNS}
+
+    def _table(
+        self, top: np.ndarray, score: np.ndarray, parts: Mapping[str, np.ndarray]
+    ) -> pd.DataFrame:
         # One DataFrame from arrays: adding columns one by one costs a millisecond each.
         columns = {name: array[top] for name, array in self._table_columns.items()}
         columns["score"] = score[top].astype(np.float32)
-        for column, part in zip(PART_COLUMNS, parts, strict=False):
-            columns[column] = part[top]
+        for name, part in parts.items():
+            columns[f"{name}_score"] = part[top]
         return pd.DataFrame(columns)
 
     def _cold_start(self, n: int, allowed: np.ndarray, seed: int | None = None) -> pd.DataFrame:
         seed = int(self.params["seed"]) if seed is None else seed
         pool_size = int(self.params["popular_pool"])
         top = popular_sample(self.popularity, n, seed, pool_size, allowed)
-        table = self._table(top, self.popularity.score, [])
+        table = self._table(top, self.popularity.score, {})
         table["n_ratings"] = self.popularity.n_ratings[top]
         table["mean_rating"] = self.popularity.mean_rating[top]
         table["reason"] = [
@@ -393,41 +408,38 @@ class Recommender:
         return table
 
     def _reasons(
-        self,
-        top: np.ndarray,
-        scaled: list[np.ndarray],
-        weights: tuple[float, ...],
-        codes: np.ndarray,
-        profile_weights: np.ndarray,
-        genre_lists: list[list[str]],
+        self, top: np.ndarray, scored: ScoredProfile, weights: Mapping[str, float]
     ) -> list[str]:
-        """A short reason per result, from the part that contributed most to its score."""
-        profile_vectors = np.array([self.content.vectorize(g) for g in genre_lists])
-        similarity = (self.content.matrix[top] @ profile_vectors.T) * profile_weights
+        """A reason per result from the scorer that contributed most to its score; when that
+        scorer has nothing honest to say, the next one explains it."""
+        said = {name: scorer.reasons(top, scored.request) for name, scorer in self.scorers.items()}
         reasons = []
         for row, code in enumerate(top):
-            contributions = [w * part[code] for w, part in zip(weights, scaled, strict=True)]
-            strongest = int(np.argmax(contributions))
-            if strongest == 0 and similarity[row].max() > 0:
-                best = int(np.argmax(similarity[row]))
-                shared = [g for g in self.content.movie_genres(code) if g in genre_lists[best]]
-                reasons.append(f"{', '.join(shared)} like {self._title(codes[best])}")
-            elif strongest == 2:
-                reasons.append(self._personal_reason(code, codes, profile_weights))
-            else:
-                votes = int(self.popularity.n_ratings[code])
-                mean = float(self.popularity.mean_rating[code])
-                reasons.append(f"widely liked: {mean:.1f} average from {votes:,} ratings")
+            strongest = sorted(
+                self.scorers, key=lambda name: -weights.get(name, 0.0) * scored.parts[name][code]
+            )
+            reasons.append(next((said[name][row] for name in strongest if said[name][row]), ""))
         return reasons
 
-    def _personal_reason(self, code: int, liked: np.ndarray, weights: np.ndarray) -> str:
-        """ "people who liked X liked it", X the liked movie closest in the factor space."""
-        factors = self.cf.item_factors
-        if self.cf.item_scale is not None:  # the fold-in divides each rating by the movie's d
-            weights = weights / self.cf.item_scale[liked]
-        shrunk = factors[liked] * self.cf.fold_in_weights_for(len(liked))
-        closeness = shrunk @ factors[code] * weights
-        return f"people who liked {self._title(liked[int(np.argmax(closeness))])} liked it"
 
-    def _title(self, code: int) -> str:
-        return str(self._titles[int(code)])
+def _on_unit_scale(scorer: Scorer, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """A scorer's scores on 0-1: as they are for a scorer whose scores mean something there
+    (``unit_range``; below 0 for a movie a dislike pushes away), else stretched over the
+    movies that may be recommended."""
+    scores = np.asarray(scores)
+    if scorer.unit_range:
+        return np.clip(scores, -1.0, 1.0).astype(np.float32)
+    return rescale(scores, allowed)
+
+
+def _load_scorer(name: str, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Scorer:
+    """The scorer ``name`` from its arrays (files ``<name>.<array>.npy`` in the bundle)."""
+    try:
+        scorer = scorer_class(name)
+    except KeyError:
+        raise BundleError(
+            f"the bundle uses a scorer this program does not know: {name!r}; retrain it"
+        ) from None
+    prefix = f"{name}."
+    own = {key[len(prefix) :]: array for key, array in arrays.items() if key.startswith(prefix)}
+    return scorer.from_arrays(own, info)

@@ -17,13 +17,20 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender.artifacts import trainer_lock
 from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
 from recommender.content import ContentModel, fit_content
 from recommender.data import Dataset, find_input_files, load_dataset
 from recommender.popularity import Popularity, fit_popularity
+from recommender.registry import SCORERS
+from recommender.scorer import Scorer
 
 Progress = Callable[[str], None]
+
+
+class TrainingError(RuntimeError):
+    """Training produced something that must not be served (say, factors that are not finite)."""
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,28 @@ class TrainingConfig:
     of ml-latest-small (train users only; docs/evaluation.md has the figures).
     """
 
-    factors: int = 160  # the best k that keeps the bundle under 10 MB
+    factors: int = 160  # the best k that keeps the bundle under 10 MB on ml-latest-small
     variant: str = "pure"  # zero-filled SVD: "centered" ranks at half the NDCG
     shrinkage: float = 1.0  # fold-in f = s^2 / (s^2 + 1.0 s_1^2 / n): a low-rank ridge
     seed: int = 0
     popularity_quantile: float = 0.98  # m of the weighted rating (0.99: < 100 movies qualify)
     popular_pool: int = 100
-    content_weight: float = 0.2  # the most content within validation noise of the best blend
-    general_cf_weight: float = 0.05  # measured: it helps one-movie profiles, hurts longer ones
-    personal_weight: float = 0.75
-    neutral_rating: float = 3.0  # a profile rating r counts (r - 3) / 2: a 2 pulls away
+    # (scorer name, weight) pairs that replace the scorers' own default weights in the blend
+    weights: tuple[tuple[str, float], ...] = ()
+    # A rating above neutral_rating is a like, (r - n) / (5 - n) strong; at or below it, a
+    # dislike, which only pushes its own neighbours down (dislike_weight: how hard).
+    neutral_rating: float = 2.0
+    dislike_weight: float = 1.0
+    # Neighbours ("fans also liked"): movies two people both rated at least neighbour_rating
+    # are linked; similarity co / (n_i^a n_j^(1-a) + shrinkage), the top `neighbours` kept.
+    neighbour_rating: float = 0.0
+    neighbour_asymmetry: float = 0.3
+    neighbour_shrinkage: float = 10.0
+    neighbours: int = 100
+    neighbour_sharpness: float = 4.0  # the 0-1 link strength to this power: strong links stand out
+    neighbour_user_cap: int = 500
+    # Steck's calibration: how strongly the list's genre mix is drawn to the profile's (0: off)
+    calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
 
@@ -67,6 +86,18 @@ class Model:
     popularity: Popularity
     content: ContentModel
     cf: CollaborativeModel
+    # scorers an engine built itself, by name (the Spark engine's neighbours come from its
+    # executors); every other registered scorer is built by its own from_training
+    scorers: dict[str, Scorer] = field(default_factory=dict)
+
+
+def default_weights(config: TrainingConfig) -> dict[str, float]:
+    """Each registered scorer's weight in the default blend: its own, or the config's."""
+    chosen = {scorer.name: float(scorer.default_weight) for scorer in SCORERS}
+    unknown = sorted(set(dict(config.weights)) - set(chosen))
+    if unknown:
+        raise ValueError(f"weights for unknown scorer(s): {', '.join(unknown)}")
+    return {**chosen, **{name: float(weight) for name, weight in config.weights}}
 
 
 @contextmanager
@@ -95,7 +126,19 @@ def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress
             item_norm_exponent=config.item_norm_exponent,
         )
         cf = with_fold_in_settings(cf, config)
+        check_finite(cf)
     return Model(data, popularity, content, cf)
+
+
+def check_finite(cf: CollaborativeModel) -> None:
+    """Stop before a bundle with NaN or infinite factors is written: it would serve garbage."""
+    for name in ("item_factors", "singular_values", "user_factors"):
+        values = getattr(cf, name)
+        if values is not None and not np.isfinite(values).all():
+            raise TrainingError(
+                f"the SVD gave {name} that are not finite numbers; nothing was written "
+                "(check the ratings for extreme values, or try another --factors or --seed)"
+            )
 
 
 def with_fold_in_settings(cf: CollaborativeModel, config: TrainingConfig) -> CollaborativeModel:
@@ -121,18 +164,25 @@ def train(
     config: TrainingConfig | None = None,
     progress: Progress = lambda message: None,
 ) -> TrainingSummary:
-    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input."""
+    """Load, validate and fit; write a bundle atomically. Raises DataError on bad input, and
+    ArtifactsError when another training holds the folder or it cannot be written."""
     config = config or TrainingConfig()
     timings: dict[str, float] = {}
     # The manifest's sha256 of the inputs (an 877 MB ratings.csv at MovieLens-32M: seconds) is
-    # computed in a thread while the data loads and the models fit, not after them.
-    with ThreadPoolExecutor(max_workers=1) as background:
+    # computed in a thread while the data loads and the models fit, not after them. The lock
+    # (one trainer per artifacts folder, and a write probe) is taken before any of the work.
+    with trainer_lock(artifacts_dir), ThreadPoolExecutor(max_workers=1) as background:
         inputs = background.submit(input_fingerprints, find_input_files(Path(data_dir)))
         with _stage("load", timings, progress):
             data = load_dataset(data_dir)
         model = fit(data, config, timings, progress)
+        with _stage("scorers (neighbours, general CF)", timings, progress):
+            arrays = model_arrays(model, config)
         with _stage("save", timings, progress):
-            folder = write_model(model, config, artifacts_dir, timings, inputs=inputs.result())
+            fingerprints = inputs.result()
+            folder = write_model(
+                model, config, artifacts_dir, timings, inputs=fingerprints, arrays=arrays
+            )
     size = sum(path.stat().st_size for path in folder.iterdir())
     return TrainingSummary(folder, counts_of(model), size, timings, data.notes)
 
@@ -158,41 +208,29 @@ def movie_table(model: Model) -> pd.DataFrame:
     return table
 
 
-def model_arrays(model: Model) -> dict[str, np.ndarray]:
-    """Every array of the bundle, by file name (without .npy).
+def model_arrays(model: Model, config: TrainingConfig) -> dict[str, np.ndarray]:
+    """Every array of the bundle, by file name (without .npy): what each user rated, and
+    each registered scorer's own arrays as ``<scorer>.<array>``.
 
-    The per-user arrays only when the seen ratings are on this machine: the Spark engine's
-    executors write them as Parquet part files instead (``recommender.history`` reads both).
+    What each user rated only when the ratings are on this machine: the Spark engine's
+    executors write it as Parquet part files instead (``recommender.history`` reads both).
     """
     seen = model.data.ratings
-    content = model.content.matrix
-    arrays = {
-        "content_data": content.data.astype(np.float32),
-        "content_indices": content.indices.astype(np.int32),
-        "content_indptr": content.indptr.astype(np.int64),
-        "genre_idf": model.content.idf.astype(np.float32),
-        "item_factors": model.cf.item_factors,
-        "singular_values": model.cf.singular_values,
-        "general_cf": model.cf.general_scores().astype(np.float32),
-        "item_scale": _item_scale(model.cf),
-    }
+    arrays = {}
     if sp.issparse(seen):
-        arrays |= {
+        arrays = {
             "user_ids": model.data.user_ids.astype(np.int64),
             "seen_indptr": seen.indptr.astype(np.int64),
             "seen_movies": seen.indices.astype(np.int32, copy=False),
             "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
-            "user_factors": model.cf.user_factors,
-            "user_means": model.cf.user_means.astype(np.float32),
         }
+    for scorer in SCORERS:
+        built = model.scorers.get(scorer.name) or scorer.from_training(model, config)
+        for key, array in built.to_arrays().items():
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise TrainingError(f"scorer {scorer.name}: {key} holds values that are not finite")
+            arrays[f"{scorer.name}.{key}"] = array
     return arrays
-
-
-def _item_scale(cf: CollaborativeModel) -> np.ndarray:
-    """The column normalisation d of the SVD (all 1 without normalisation), float32."""
-    if cf.item_scale is None:
-        return np.ones(cf.item_factors.shape[0], dtype=np.float32)
-    return np.asarray(cf.item_scale, dtype=np.float32)
 
 
 def write_model(
@@ -203,30 +241,45 @@ def write_model(
     manifest_extra: dict[str, Any] | None = None,
     inputs: list[dict[str, Any]] | None = None,
     extra_files: Path | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write the bundle for a fitted model (atomically) and return its directory.
 
     ``manifest_extra`` adds or replaces manifest sections (the Spark engine records its engine,
     Spark version and master there). ``inputs`` are the input fingerprints when they were
-    computed already (``train`` hashes them while it fits). ``extra_files`` is a folder of files
-    written elsewhere (the Spark engine's ``users/`` parts), moved into the bundle.
+    computed already (``train`` hashes them while it fits); ``arrays`` the scorers' arrays when
+    they were (``model_arrays``; ``train`` times them as a stage of their own). ``extra_files``
+    is a folder of files written elsewhere (the Spark engine's ``users/`` parts), moved into
+    the bundle.
     """
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "engine": "local",
         "libraries": library_versions(),
-        "parameters": {**asdict(config), "factors": model.cf.k},
         "inputs": inputs if inputs is not None else input_fingerprints(model.data.input_files),
-        "counts": counts_of(model),
-        "genres": model.content.genres,
-        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        **model_sections(model, config),
         "notes": model.data.notes,
         "timings_seconds": timings,
         **(manifest_extra or {}),
     }
     return save_bundle(
-        artifacts_dir, movie_table(model), model_arrays(model), manifest, extra_files
+        artifacts_dir,
+        movie_table(model),
+        arrays if arrays is not None else model_arrays(model, config),
+        manifest,
+        extra_files,
     )
+
+
+def model_sections(model: Model, config: TrainingConfig) -> dict[str, Any]:
+    """The manifest sections a ``Recommender`` reads, as both bundle writers write them."""
+    return {
+        "parameters": {**asdict(config), "factors": model.cf.k},
+        "weights": default_weights(config),
+        "counts": counts_of(model),
+        "genres": model.content.genres,
+        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+    }
 
 
 def library_versions() -> dict[str, str]:
@@ -250,10 +303,8 @@ def in_memory_bundle(model: Model, config: TrainingConfig) -> Bundle:
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "engine": "local (in memory)",
-        "parameters": {**asdict(config), "factors": model.cf.k},
-        "counts": counts_of(model),
-        "genres": model.content.genres,
-        "popularity": {"min_votes": model.popularity.min_votes, "prior": model.popularity.prior},
+        **model_sections(model, config),
         "notes": list(model.data.notes),
     }
-    return Bundle(None, manifest, movie_table(model), model_arrays(model))  # type: ignore[arg-type]
+    arrays = model_arrays(model, config)
+    return Bundle(None, manifest, movie_table(model), arrays)  # type: ignore[arg-type]

@@ -76,5 +76,49 @@ def tiny_data(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def artifacts(tiny_data: Path, tmp_path: Path) -> Path:
+    """An artifacts folder whose current bundle a first, normal training on the tiny data wrote."""
+    folder = tmp_path / "artifacts"
+    train(tiny_data, folder)
+    return folder
+
+
 def frame_titles(frame: pd.DataFrame) -> list[str]:
     return frame["title"].tolist()
+
+
+EVIL = "<img src=x onerror=alert(1)> *Bold* ![x](https://example.invalid/x.png) (2001)"
+
+
+def evil_bundle(folder: Path) -> Path:
+    """A bundle whose first movie has HTML and Markdown (an image) in its title."""
+    data = folder / "data"
+    write_csv(
+        data,
+        "movies.csv",
+        "movieId,title,genres\n"
+        f'1,"{EVIL}",Comedy\n'
+        "2,Plain Comedy (2002),Comedy\n"
+        "3,Another Comedy (2003),Comedy|Drama\n",
+    )
+    ratings = [(u, m, 3.0 + (u + m) % 3) for u in range(1, 6) for m in (1, 2, 3)]
+    lines = ["userId,movieId,rating"] + [f"{u},{m},{r}" for u, m, r in ratings]
+    write_csv(data, "ratings.csv", "\n".join(lines) + "\n")
+    train(data, folder / "artifacts", TrainingConfig())
+    return folder / "artifacts"
+
+
+# What a visitor types into the app's search box and the film meant (movieIds of
+# ml-latest-small): the issue's cases and a few more.
+SEARCHES = [
+    ("the godfather", 858),
+    ("godfather, the", 858),
+    ("godfathr", 858),  # a typo
+    ("godfather 2", 1221),  # The Godfather: Part II
+    ("wall-e", 60069),  # WALL·E
+    ("WALL·E", 60069),
+    ("the shining", 1258),  # the 1980 film, not the 1997 miniseries
+    ("star wars empire", 1196),  # words anywhere: The Empire Strikes Back
+    ("amelie fabuleux", 4973),  # across the title and its other name
+]

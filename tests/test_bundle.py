@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recommender import BundleError, Recommender, train
-from recommender.bundle import CURRENT, MANIFEST, bundle_dir
-
-
-@pytest.fixture
-def artifacts(tiny_data, tmp_path) -> Path:
-    folder = tmp_path / "artifacts"
-    train(tiny_data, folder)
-    return folder
+from recommender.bundle import CURRENT, MANIFEST, SCHEMA_VERSION, bundle_dir
 
 
 def test_manifest_records_what_built_the_bundle(artifacts, tiny_data):
     manifest = json.loads((bundle_dir(artifacts) / MANIFEST).read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == SCHEMA_VERSION == 3  # 3: dtype and shape per array
+    folder = bundle_dir(artifacts)
+    for name, entry in manifest["files"].items():
+        if name.endswith(".npy"):
+            array = np.load(folder / name, allow_pickle=False)
+            assert (entry["dtype"], entry["shape"]) == (array.dtype.str, list(array.shape))
     assert {"numpy", "pandas", "scipy", "scikit-learn"} <= set(manifest["libraries"])
     inputs = {entry["file"]: entry for entry in manifest["inputs"]}
     assert inputs["ratings.csv"]["bytes"] == (tiny_data / "ratings.csv").stat().st_size
@@ -47,18 +44,18 @@ def test_missing_bundle_file_checksum_and_schema_are_one_error_type(artifacts, t
     spare = tmp_path / "spare"
     shutil.copytree(folder, spare)
 
-    (folder / "item_factors.npy").unlink()
-    with pytest.raises(BundleError, match="item_factors.npy is missing"):
+    (folder / "personal.item_factors.npy").unlink()
+    with pytest.raises(BundleError, match="personal.item_factors.npy is missing"):
         Recommender.load(artifacts)
-    shutil.copy(spare / "item_factors.npy", folder / "item_factors.npy")
+    shutil.copy(spare / "personal.item_factors.npy", folder / "personal.item_factors.npy")
 
     Recommender.load(artifacts)  # checked once: a later change must still be caught
-    with (folder / "user_factors.npy").open("r+b") as handle:
+    with (folder / "content.data.npy").open("r+b") as handle:
         handle.seek(-4, 2)
         handle.write(b"\x00\x01\x02\x03")
-    with pytest.raises(BundleError, match="user_factors.npy is corrupted"):
+    with pytest.raises(BundleError, match="content.data.npy is corrupted"):
         Recommender.load(artifacts)
-    shutil.copy(spare / "user_factors.npy", folder / "user_factors.npy")
+    shutil.copy(spare / "content.data.npy", folder / "content.data.npy")
 
     manifest = json.loads((folder / MANIFEST).read_text())
     manifest["schema_version"] = 99

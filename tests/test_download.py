@@ -72,4 +72,5 @@ def test_no_network_fails_with_one_line_saying_where_to_put_the_files(served, tm
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot download")
-    assert "unzip movies.csv and ratings.csv into" in lines[0]
+    assert f"unzip it into {tmp_path / 'data'}/ (giving" in lines[0]
+    assert "make run DATA_DIR=" in lines[0]

@@ -12,8 +12,10 @@ import pytest
 import scipy.sparse as sp
 
 from recommender import Recommender, TrainingConfig, train
-from recommender import evaluate as ev
+from recommender import evaluation as ev
 from recommender.data import Dataset, load_dataset
+from recommender.evaluation import objectives
+from recommender.evaluation.__main__ import main as evaluation_cli
 
 SEED = 0
 
@@ -46,7 +48,7 @@ def test_new_user_cases_reveal_liked_movies_and_target_the_other_liked_ones(
     row_of = {int(user): row for row, user in enumerate(data.user_ids)}
     movie_ids = data.movies["movieId"].to_numpy()
     for case in new_user.cases[:20]:
-        codes, ratings = ev._user_row(data.ratings, row_of[case.user_id])
+        codes, ratings = ev.user_row(data.ratings, row_of[case.user_id])
         liked = set(movie_ids[codes[ratings >= 4.0]].tolist())
         assert len(case.profile) == 5
         assert set(case.profile) <= liked and all(r >= 4.0 for r in case.profile.values())
@@ -86,7 +88,7 @@ def test_for_user_scorer_ranks_what_for_user_returns(data: Dataset):
     split = ev.known_user_split(small, SEED)
     recommender = ev.fit_local(split.train, TrainingConfig(factors=16))
     case = split.cases[0]
-    results = ev.rank(recommender, [case], {"cf": ev._for_user_scorer(recommender)}, 10)
+    results = ev.rank(recommender, [case], {"cf": ev.for_user_scorer(recommender)}, 10)
     shipped = recommender.for_user(case.user_id, n=10)["movieId"].tolist()
     assert recommender.movie_ids[results["cf"].lists[0]].tolist() == shipped
 
@@ -117,11 +119,80 @@ def test_ease_through_the_users_matrix_equals_the_closed_form():
     np.testing.assert_allclose(primal.scores(np.array([1])), b5[1], atol=1e-9)
 
 
-def test_item_knn_is_the_cosine_sum_over_the_profile():
-    ratings = sp.csr_matrix(np.array([[5.0, 4.0, 0.0], [3.0, 0.0, 1.0], [0.0, 2.0, 0.0]]))
-    scores = ev.ItemKnn(ratings).scores(np.array([0]))
-    # binarised columns: m0 = (1,1,0), m1 = (1,0,1), m2 = (0,1,0)
-    np.testing.assert_allclose(scores, [1.0, 0.5, 1 / np.sqrt(2)], atol=1e-6)
+@pytest.mark.parametrize("anchor", [*ev.ANCHORS, ev.EASE_500], ids=lambda a: a.name)
+def test_every_anchor_finds_the_planted_answer(anchor: ev.Anchor):
+    """Users 0-9 like movies 0-3, users 10-12 movies 4-7: a fan of movie 0 wants 1, 2, 3."""
+    rows = [(u, m) for u in range(10) for m in range(4)] + [
+        (u, m) for u in range(10, 13) for m in range(4, 8)
+    ]
+    users, movies = zip(*rows, strict=True)
+    ratings = sp.csr_matrix((np.full(len(rows), 4.5), (users, movies)), shape=(13, 8))
+    params = anchor.grid[0]
+    if "factors" in params:  # the planted structure has rank 2: more factors recover noise
+        params = {**params, "factors": 2}
+    scores = anchor.fit(ratings, params)(np.array([0]))
+    if anchor.name.startswith("popularity"):  # not personal: the most liked movies first
+        assert set(np.argsort(-scores, kind="stable")[:4]) == {0, 1, 2, 3}
+    else:
+        assert set(np.argsort(-np.where(np.arange(8) == 0, -np.inf, scores))[:3]) == {1, 2, 3}
+
+
+def test_rated_cases_reveal_any_ratings_and_target_the_other_likes(data: Dataset):
+    rows = np.arange(40)
+    cases = ev.rated_cases(data, rows, 5, SEED)
+    row_of = {int(user): row for row, user in enumerate(data.user_ids)}
+    movie_ids = data.movies["movieId"].to_numpy()
+    low = 0
+    for case in cases:
+        codes, ratings = ev.user_row(data.ratings, row_of[case.user_id])
+        rated = dict(zip(movie_ids[codes].tolist(), ratings.tolist(), strict=True))
+        assert len(case.profile) == 5 and all(rated[m] == r for m, r in case.profile.items())
+        liked = {m for m, r in rated.items() if r >= 4.0} - set(case.profile)
+        assert set(case.targets.tolist()) == liked
+        low += sum(r < 3.5 for r in case.profile.values())
+    assert low > 0  # some revealed ratings are low: that is the point of the protocol
+    dropped = ev.without_low_ratings(cases)
+    assert all(r >= 3.5 for case in dropped for r in case.profile.values())
+    assert [c.targets.tolist() for c in dropped] == [c.targets.tolist() for c in cases]
+
+
+def test_the_rule_chooses_ndcg_among_the_blends_that_meet_the_bars():
+    bar = objectives.Yardstick(tail=0.1, overlap=0.1, miscalibration=0.6)
+
+    def figures(ndcg, tail, overlap, miscalibration):
+        return {
+            "criterion": ndcg,
+            "tail NDCG@20": tail,
+            "overlap": overlap,
+            "miscalibration": miscalibration,
+        }
+
+    candidates = [
+        (figures(0.45, 0.02, 0.30, 0.70), "blockbusters"),  # best NDCG, misses every bar
+        (figures(0.40, 0.08, 0.15, 0.55), "fair"),
+        (figures(0.398, 0.09, 0.12, 0.50), "fair, longer tail"),  # a tie on NDCG: tail wins
+        (figures(0.30, 0.20, 0.05, 0.40), "obscure"),
+    ]
+    assert objectives.choose(candidates, bar, 20) == "fair, longer tail"
+    assert objectives.choose(candidates[:1], bar, 20) == "blockbusters"  # the least miss
+
+
+def test_the_rating_rule_keeps_dislikes_only_where_they_cost_nothing():
+    def rated(with5, dropped5, with10, dropped10):
+        return {
+            "NDCG@20 rated 5": with5,
+            "NDCG@20 dropped 5": dropped5,
+            "NDCG@20 rated 10": with10,
+            "NDCG@20 dropped 10": dropped10,
+        }
+
+    candidates = [
+        (rated(0.36, 0.35, 0.40, 0.39), 0.0, "no dislikes"),
+        (rated(0.358, 0.35, 0.399, 0.39), 0.5, "dislikes"),  # a tie: the stronger dislike
+        (rated(0.37, 0.38, 0.40, 0.39), 1.0, "worse than dropping"),
+    ]
+    assert objectives.choose_rating_rule(candidates, 20) == "dislikes"
+    assert objectives.choose_rating_rule(candidates[2:], 20) == "worse than dropping"
 
 
 def test_default_hybrid_beats_popularity_for_new_users(data: Dataset):
@@ -168,7 +239,7 @@ def test_cli_writes_tables_and_the_manifest_section(tiny_data: Path, tmp_path: P
     train(tiny_data, artifacts, TrainingConfig(factors=2))
     out = tmp_path / "out"
     argv = ["--data-dir", str(tiny_data), "--profile-size", "1", "--out", str(out)]
-    assert ev.main([*argv, "--artifacts-dir", str(artifacts)]) == 0
+    assert evaluation_cli([*argv, "--artifacts-dir", str(artifacts)]) == 0
     printed = capsys.readouterr().out
     assert "hybrid (default)" in printed and "bias baseline" in printed
     assert {p.name for p in out.iterdir()} >= {"results.csv", "ratings.csv", "evaluation.json"}
@@ -179,7 +250,7 @@ def test_cli_writes_tables_and_the_manifest_section(tiny_data: Path, tmp_path: P
 
 
 def test_cli_names_a_missing_data_folder(tmp_path: Path, capsys):
-    assert ev.main(["--data-dir", str(tmp_path / "nowhere")]) == 2
+    assert evaluation_cli(["--data-dir", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
 
 
@@ -191,7 +262,7 @@ def test_reference_scores_follow_another_engines_movie_order():
         assert codes.tolist() == [1]
         return np.array([0.1, 0.0, 0.9])  # scores of movies 10, 20, 30
 
-    score = ev._in_recommender_order(by_split_code, other_engine, split_order)
+    score = ev.in_recommender_order(by_split_code, other_engine, split_order)
     np.testing.assert_allclose(score(np.array([2])), [0.9, 0.1, 0.0])  # movies 30, 10, 20
 
 

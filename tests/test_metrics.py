@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from recommender import metrics
-from recommender.metrics import MetricWarning
+from recommender.evaluation import metrics
+from recommender.evaluation.metrics import MetricWarning
 
 LOG3 = math.log2(3)
 
@@ -95,3 +95,34 @@ def test_rmse_and_mae_by_hand() -> None:
     assert metrics.rmse(predicted, actual) == pytest.approx(math.sqrt(5 / 3))
     assert metrics.mae(predicted, actual) == pytest.approx(1.0)
     assert math.isnan(metrics.rmse(np.array([]), np.array([])))
+
+
+def test_tail_ndcg_counts_only_targets_outside_the_head():
+    head = {1, 2}
+    # targets 1 (head) and 7 (tail); the list finds 7 at rank 2: 1/log2(3) over the ideal 1
+    assert metrics.tail_ndcg_at_k([1, 7, 3], {1, 7}, head, 3) == pytest.approx(1 / np.log2(3))
+    with pytest.warns(MetricWarning):
+        assert np.isnan(metrics.tail_ndcg_at_k([1, 2], {1, 2}, head, 2))  # no tail target
+
+
+def test_jaccard_overlap_of_every_pair_of_lists():
+    # {1,2} & {2,3}: 1/3; {1,2} & {4,5}: 0; {2,3} & {4,5}: 0 -> mean 1/9
+    assert metrics.jaccard_overlap([[1, 2], [2, 3], [4, 5]]) == pytest.approx(1 / 9)
+    assert metrics.jaccard_overlap([[1, 2], [2, 1]]) == 1.0
+    assert np.isnan(metrics.jaccard_overlap([[1, 2]]))
+
+
+def test_miscalibration_is_steck_kl_with_a_little_of_the_profile_mixed_in():
+    shares = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    profile = metrics.genre_distribution(shares, [0, 1])  # (0.75, 0.25, 0)
+    np.testing.assert_allclose(profile, [0.75, 0.25, 0.0])
+    assert metrics.miscalibration(profile, profile) == pytest.approx(0.0, abs=1e-12)
+    listed = metrics.genre_distribution(shares, [2])  # all genre 3
+    q = 0.99 * listed + 0.01 * profile
+    expected = 0.75 * np.log(0.75 / q[0]) + 0.25 * np.log(0.25 / q[1])
+    assert metrics.miscalibration(profile, listed) == pytest.approx(expected)
+    assert np.isnan(metrics.miscalibration(np.zeros(3), listed))  # a profile without genres
+
+
+def test_popularity_percentiles_put_the_most_rated_at_100():
+    np.testing.assert_allclose(metrics.popularity_percentiles(np.array([10, 0, 5])), [100, 0, 50])

@@ -7,14 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from recommender.profiles import (
+from app.display import escape_markdown, format_rating, genre_mix, movie_links
+from app.profile_files import (
     MAX_UPLOAD_BYTES,
     ProfileEntry,
     ProfileError,
-    escape_markdown,
-    format_rating,
-    genre_mix,
-    movie_links,
     parse_profile,
     recommend_arguments,
     to_csv,

@@ -1,6 +1,7 @@
 """Scale properties, measured in bytes, not seconds (issue 6; docs/scale.md).
 
-- The bundle grows as (users + movies) * k plus a few bytes per rating: never users * movies.
+- The bundle grows as movies * k plus a few bytes per user and per rating: never users * movies
+  (no users x k factors either: a user of the data set is folded in from their ratings).
 - Loading memory-maps what can be mapped, and a request allocates nothing proportional to the
   number of users (recommend() is O(movies * k)).
 
@@ -21,41 +22,50 @@ from recommender import Recommender, TrainingConfig, train
 from recommender.bundle import MANIFEST, MOVIES_TABLE, bundle_dir
 
 K = 8  # factors: small, so that k is not confused with any other dimension below
+NEIGHBOURS = 10  # links kept per movie: small beside these catalogues of 300-1,200 movies
 NPY_HEADER = 128  # bytes of a .npy header for these shapes (numpy pads it to 64-byte blocks)
 
 # Bytes the bundle spends per unit of each dimension (docs/scale.md has the table).
-PER_FACTOR_ROW = 4  # float32: user_factors is users x k, item_factors is movies x k
-PER_USER = 8 + 8 + 4  # user_ids (int64), seen_indptr (int64), user_means (float32)
-PER_MOVIE = 8 + 4 + 4  # content_indptr (int64), general_cf and item_scale (float32)
+PER_FACTOR_ROW = 4  # float32: personal.item_factors is movies x k
+PER_USER = 8 + 8  # user_ids (int64), seen_indptr (int64)
+PER_MOVIE = 8 + 8 + 4 + 4  # content.indptr, neighbours.indptr (int64); general_cf.scores and
+# personal.item_scale (float32)
+PER_NEIGHBOUR = 4 + 4  # neighbours.data (float32), neighbours.indices (int32): at most K per movie
 PER_RATING = 4 + 2  # seen_movies (int32), seen_ratings (float16)
-PER_GENRE_ENTRY = 4 + 4  # content_data (float32), content_indices (int32)
+PER_GENRE_ENTRY = 4 + 4  # content.data (float32), content.indices (int32)
 
 
 def _trained(folder: Path, users: int, movies: int, ratings: int, factors: int = K) -> Path:
     """Generate a data set of this shape, train on it and return the artifacts folder."""
     generator.generate(folder / "data", users, movies, ratings, seed=1)
-    train(folder / "data", folder / "artifacts", TrainingConfig(factors=factors))
+    train(
+        folder / "data",
+        folder / "artifacts",
+        TrainingConfig(factors=factors, neighbours=NEIGHBOURS),
+    )
     return folder / "artifacts"
 
 
-def expected_array_bytes(manifest: dict, genre_entries: int) -> int:
+def expected_array_bytes(manifest: dict, genre_entries: int, neighbour_entries: int) -> int:
     """The formula: what the bundle's arrays take for the counts in its manifest."""
     counts = manifest["counts"]
     users, movies, k = counts["users"], counts["movies"], counts["factors"]
     return (
-        PER_FACTOR_ROW * (users + movies) * k
+        PER_FACTOR_ROW * movies * k
         + 4 * k  # singular values
         + PER_USER * users
         + 8  # the extra entry of seen_indptr
         + PER_MOVIE * movies
-        + 8  # the extra entry of content_indptr
+        + 8
+        + 8  # the extra entries of content.indptr and neighbours.indptr
+        + PER_NEIGHBOUR * neighbour_entries
         + PER_RATING * counts["ratings"]
         + PER_GENRE_ENTRY * genre_entries
-        + 4 * counts["genres"]  # genre_idf
+        + 4 * counts["genres"]  # content.idf
     )
 
 
-SHAPES = [  # users x movies grows 16 times over these; (users + movies) * k does not
+SHAPES = [  # users x movies grows 16 times over these; the bundle does not
     (200, 300, 6_000),
     (800, 300, 24_000),
     (200, 1_200, 6_000),
@@ -68,26 +78,32 @@ def test_bundle_bytes_follow_the_formula(tmp_path, users, movies, ratings):
     folder = bundle_dir(_trained(tmp_path, users, movies, ratings))
     rec = Recommender.load(folder)
     arrays = {path.name: path.stat().st_size for path in folder.glob("*.npy")}
-    genre_entries = int(rec.content.matrix.nnz)
-    expected = expected_array_bytes(rec.manifest, genre_entries)
+    genre_entries = int(rec.scorers["content"].model.matrix.nnz)
+    neighbour_entries = int(rec.scorers["neighbours"].similar.nnz)
+    assert neighbour_entries <= movies * rec.params["neighbours"]  # K per movie at most
+    expected = expected_array_bytes(rec.manifest, genre_entries, neighbour_entries)
     headers = NPY_HEADER * len(arrays)
     assert sum(arrays.values()) == pytest.approx(expected + headers, abs=64 * len(arrays))
     # The movie table and the manifest: a few dozen bytes per movie, nothing per user.
     rest = (folder / MOVIES_TABLE).stat().st_size + (folder / MANIFEST).stat().st_size
     assert rest < 200 * movies + 64_000
     dense = 4 * users * movies  # what one float32 users x movies matrix would take
-    assert sum(arrays.values()) < dense / 3
+    assert sum(arrays.values()) < dense / 2  # at 200 x 300 the ratings alone fill 10% of it
 
 
-def test_doubling_users_adds_their_factors_and_ratings_only(tmp_path):
+def test_doubling_users_adds_their_ids_and_ratings_and_no_more_than_k_links(tmp_path):
     small = bundle_dir(_trained(tmp_path / "a", 400, 500, 12_000))
     large = bundle_dir(_trained(tmp_path / "b", 800, 500, 24_000))
     sizes = [sum(p.stat().st_size for p in b.glob("*.npy")) for b in (small, large)]
-    counts = [Recommender.load(b, verify=False).manifest["counts"] for b in (small, large)]
+    recs = [Recommender.load(b, verify=False) for b in (small, large)]
+    counts = [rec.manifest["counts"] for rec in recs]
     added_users = counts[1]["users"] - counts[0]["users"]
     added_ratings = counts[1]["ratings"] - counts[0]["ratings"]
-    expected = (PER_FACTOR_ROW * K + PER_USER) * added_users + PER_RATING * added_ratings
+    links = [int(rec.scorers["neighbours"].similar.nnz) for rec in recs]
+    expected = PER_USER * added_users + PER_RATING * added_ratings
+    expected += PER_NEIGHBOUR * (links[1] - links[0])  # more co-ratings: more of the K links
     assert sizes[1] - sizes[0] == expected  # same movies, same genres: nothing else changes
+    assert max(links) <= counts[0]["movies"] * recs[0].params["neighbours"]
 
 
 def _mapped(array: np.ndarray) -> bool:
@@ -101,8 +117,7 @@ def _mapped(array: np.ndarray) -> bool:
 
 def test_users_sized_arrays_are_memory_mapped_not_copied(tmp_path):
     rec = Recommender.load(_trained(tmp_path, 400, 300, 12_000))
-    assert _mapped(rec.cf.user_factors)
-    assert _mapped(rec.cf.item_factors)
+    assert _mapped(rec.scorers["personal"].cf.item_factors)
     assert _mapped(rec.user_ids)
     assert _mapped(rec.history.movies) and _mapped(rec.history.ratings)  # no copy of the ratings
 
@@ -120,7 +135,7 @@ def _peak_bytes(call) -> int:
 
 def test_a_request_allocates_nothing_users_sized(tmp_path):
     few = Recommender.load(_trained(tmp_path / "few", 200, 300, 6_000), verify=False)
-    many = Recommender.load(_trained(tmp_path / "many", 8_000, 300, 240_000), verify=False)
+    many = Recommender.load(_trained(tmp_path / "many", 16_000, 300, 480_000), verify=False)
     profile = {int(i): 4.5 for i in few.movie_ids[:10]}
     user = int(few.user_ids[0])
     for request in (
@@ -129,6 +144,6 @@ def test_a_request_allocates_nothing_users_sized(tmp_path):
         lambda rec: rec.for_user(user, n=20),
     ):
         small, large = _peak_bytes(partial(request, few)), _peak_bytes(partial(request, many))
-        # 40 times the users, the same movies: the request's memory must not follow the users
+        # 80 times the users, the same movies: the request's memory must not follow the users
         assert large < 1.25 * small + 16_000, (small, large)
         assert large < 8 * len(many.user_ids)  # less than one float64 per user

@@ -34,8 +34,8 @@ from benchmarks import generate_movielens as generator
 from recommender import BundleError, DataError, Recommender, TrainingConfig, train
 from recommender.bundle import MANIFEST, bundle_dir, load_bundle
 from recommender.data import load_dataset
-from recommender.evaluate import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
-from recommender.metrics import ndcg_at_k
+from recommender.evaluation import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
+from recommender.evaluation.metrics import ndcg_at_k
 from recommender.spark import EngineError, spark_session, train_spark
 from tests.conftest import REPO, TINY_MOVIES, write_csv
 from tests.test_data import BAD_RATINGS, RATINGS_HEADER
@@ -47,7 +47,7 @@ RESULT_LIMIT_BYTES = 16 * 2**20
 pytestmark = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore::recommender.metrics.MetricWarning"),
+    pytest.mark.filterwarnings("ignore::recommender.evaluation.metrics.MetricWarning"),
 ]
 
 
@@ -159,22 +159,36 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
         np.testing.assert_allclose(
             spark_bundle.movies[column], local_bundle.movies[column], rtol=1e-5
         )
-    for name in ("content_data", "item_scale"):
+    # the neighbours: the same links and sample, summed on the executors: the same arrays
+    names = ("content.data", "content.indices", "content.indptr", "personal.item_scale")
+    names += ("neighbours.data", "neighbours.indices", "neighbours.indptr")
+    for name in names:
         np.testing.assert_array_equal(spark_bundle.arrays[name], local_bundle.arrays[name])
     # the same randomized SVD, the same seed: the same factors to float32 precision
     spark_arrays, local_arrays = spark_bundle.arrays, local_bundle.arrays
     np.testing.assert_allclose(
-        spark_arrays["singular_values"], local_arrays["singular_values"], rtol=1e-5
+        spark_arrays["personal.singular_values"],
+        local_arrays["personal.singular_values"],
+        rtol=1e-5,
     )
-    agreement = np.abs((spark_arrays["item_factors"] * local_arrays["item_factors"]).sum(axis=0))
+    agreement = np.abs(
+        (spark_arrays["personal.item_factors"] * local_arrays["personal.item_factors"]).sum(axis=0)
+    )
     assert agreement.min() > 0.9999  # each factor the same direction (up to its sign)
-    general = local_arrays["general_cf"]
+    general = local_arrays["general_cf.scores"]
     np.testing.assert_allclose(
-        spark_arrays["general_cf"], general, atol=1e-5 * np.abs(general).max()
+        spark_arrays["general_cf.scores"], general, atol=1e-5 * np.abs(general).max()
     )
     spark_rec, local_rec = Recommender(spark_bundle), harness["local"]
     np.testing.assert_array_equal(spark_rec.user_ids, local_rec.user_ids)
     _same_rows(spark_rec, local_rec, local_rec.user_ids)
+
+
+def _spoil(part: Path) -> None:
+    """Zero a Parquet file between its magic numbers: listed, the same size, unreadable."""
+    data = bytearray(part.read_bytes())
+    data[4:-8] = bytes(len(data) - 12)
+    part.write_bytes(bytes(data))
 
 
 def test_a_users_row_is_read_from_its_part_only(harness: dict, tmp_path: Path):
@@ -185,15 +199,18 @@ def test_a_users_row_is_read_from_its_part_only(harness: dict, tmp_path: Path):
     user = int(parts[-1]["last_user"])
     expected = Recommender.load(folder).for_user(user, n=20)
     for part in parts[:-1]:
-        (folder / part["file"]).unlink()
+        _spoil(folder / part["file"])
     rec = Recommender.load(folder, verify=False)
     pd.testing.assert_frame_equal(rec.for_user(user, n=20), expected)
     with pytest.raises(ValueError, match=f"unknown userId: {user + 1}"):
         rec.for_user(user + 1)
-    (folder / parts[-1]["file"]).unlink()
+    _spoil(folder / parts[-1]["file"])
     assert not Recommender.load(folder, verify=False).recommend({TOY_STORY: 5.0}).empty
-    with pytest.raises(BundleError, match="part-.*is missing"):
+    with pytest.raises(BundleError, match="part-.*is corrupted"):
         Recommender.load(folder)
+    (folder / parts[0]["file"]).unlink()
+    with pytest.raises(BundleError, match="part-00000.parquet is missing"):
+        Recommender.load(folder, verify=False)
 
 
 def test_a_changed_part_file_fails_the_checksum(harness: dict, tmp_path: Path):
@@ -250,15 +267,18 @@ def test_a_set_larger_than_the_driver_limit_serves_as_the_local_engine(
         assert _same_top(*ranked), profile
 
 
-def test_64_bit_user_ids_stay_distinct(spark, tmp_path: Path):
-    """userIds above 2^53 are not merged (a double cannot tell 2^53 and 2^53 + 1 apart)."""
+def test_ids_up_to_2_to_the_53_stay_exact_and_larger_ones_are_refused_alike(spark, tmp_path: Path):
+    """Ids are parsed as 64-bit integers, never through a double, up to 2^53 - 1, the largest
+    every part of the product keeps exact (the browser's numbers included); a larger one is
+    refused by both engines with the same message (the old engine merged 2^53 and 2^53 + 1)."""
     folder = tmp_path / "data"
     write_csv(folder, "movies.csv", TINY_MOVIES)
-    big = [2**53, 2**53 + 1, 2**63 - 1]
+    big = [2**53 - 3, 2**53 - 2, 2**53 - 1]
     rows = [(big[0], 1, 5.0), (big[0], 2, 1.0), (big[1], 1, 1.0), (big[1], 3, 4.5)]
     rows += [(big[2], 4, 3.5), (7, 1, 4.0), (7, 5, 2.0)]
     body = "".join(
-        f"{user},{movie},{rating},{time}\n" for time, (user, movie, rating) in enumerate(rows)
+        f"{user},{movie},{rating},{time}\n"
+        for time, (user, movie, rating) in enumerate(rows, start=1)
     )
     write_csv(folder, "ratings.csv", RATINGS_HEADER + body)
     train_spark(folder, tmp_path / "spark", TrainingConfig(factors=2), spark=spark)
@@ -270,6 +290,11 @@ def test_64_bit_user_ids_stay_distinct(spark, tmp_path: Path):
     assert spark_rec.user_ids.tolist() == [7, *big] == local_rec.user_ids.tolist()
     _same_rows(spark_rec, local_rec, [7, *big])
     assert spark_rec.user_ratings(big[1])["movieId"].tolist() == [3, 1]
+    for too_big in (2**53, 2**53 + 1, 2**63, 0, -5, 1e30, float("inf")):
+        write_csv(folder, "ratings.csv", RATINGS_HEADER + body + f"{too_big},1,4.0,99\n")
+        message = _spark_error(spark, folder, tmp_path)
+        assert message == _local_error(folder)
+        assert message.startswith("ratings.csv: column 'userId', row 9:"), message
 
 
 # --- bad input: the local engine's messages -------------------------------------------------

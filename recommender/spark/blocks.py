@@ -48,7 +48,7 @@ META_FIELDS = (
     ("mean_sum", pa.float64()),  # the sum of the users' mean ratings (the "centered" offset)
 )
 ARRAY_FIELDS = (("indptr", np.int64), ("columns", np.int32), ("values", np.float32))
-ARRAY_FIELDS += (("movie_codes", np.int32), ("means", np.float32))
+ARRAY_FIELDS += (("movie_codes", np.int32), ("means", np.float32), ("user_ids", np.int64))
 BLOCK_SCHEMA = pa.schema(
     [pa.field(name, kind, nullable=False) for name, kind in META_FIELDS]
     + [pa.field(name, pa.binary(), nullable=False) for name, _ in ARRAY_FIELDS]
@@ -67,6 +67,7 @@ class Block:
     values: np.ndarray  # per rating: the rating (float32)
     movies: np.ndarray  # the movie code of each column, ascending (int32)
     means: np.ndarray  # per user: the mean rating (float32)
+    user_ids: np.ndarray  # per user: the userId (int64)
 
     def matrix(self, centered: bool) -> sp.csr_matrix:
         """users x touched movies; ``centered`` subtracts each user's mean (the variant)."""
@@ -113,6 +114,7 @@ def build_blocks(batches: Iterator[pa.RecordBatch], folder: str) -> Iterator[pa.
     )
     meta = (part, name, users[0], users[-1], len(starts), len(users), duplicates, len(movies))
     arrays = (indptr, columns.astype(np.int32), ratings, movies.astype(np.int32), means)
+    arrays += (users[starts].astype(np.int64),)
     row = [*meta, float(means.sum(dtype=np.float64)), *(array.tobytes() for array in arrays)]
     yield pa.RecordBatch.from_arrays([pa.array([value]) for value in row], schema=BLOCK_SCHEMA)
 

@@ -2,9 +2,11 @@
 
     load movies (driver) -> read, validate, code ratings (1 pass, cached) -> user blocks and
     users/ parts (1 shuffle) -> popularity (1 job) -> content (driver) -> SVD (n_iter + 1
-    passes) -> bundle (driver: movie-side arrays; the parts are moved in, listed, hashed)
+    passes) -> neighbours (2 jobs, 1 shuffle) -> bundle (driver: movie-side arrays; the parts
+    are moved in, listed, hashed)
 
-The driver holds movie-sized arrays (movies x (k + 10) at most a few at a time) and one row of
+The driver holds movie-sized arrays (movies x (k + 10) or movies x K neighbours, a few at a
+time) and one row of
 counts per part; nothing of size users or ratings. The bundle is written by
 ``recommender.training.write_model``, so ``Recommender`` serves it as a local one, reading a
 user's row from the part files when ``for_user`` asks (recommender/history.py).
@@ -29,8 +31,10 @@ from recommender import data as D
 from recommender.collaborative import VARIANTS, CollaborativeModel, column_scale_from_counts
 from recommender.content import fit_content
 from recommender.history import USERS_SECTION
+from recommender.neighbours import NeighbourScorer
 from recommender.popularity import popularity_from_sums
 from recommender.spark.blocks import PART_FOLDER, movie_counts, user_blocks
+from recommender.spark.neighbours import neighbours_spark
 from recommender.spark.randomized import (
     Factorisation,
     MovieBlocks,
@@ -107,7 +111,8 @@ def fit_spark(
     with _stage(spark, "load (movies on the driver)", timings, progress):
         movies, input_files = load_catalogue(spark, data_dir)
     # before any work: the widest the SVD can be (fewer users than factors only narrow it)
-    check_driver_results(spark, len(movies), sketch_width(config.factors, (2**62, len(movies))))
+    width = sketch_width(config.factors, (2**62, len(movies)))
+    check_driver_results(spark, len(movies), width, config.neighbours)
     with _stage(spark, "read, validate and code ratings (Spark, one pass)", timings, progress):
         coded = load_ratings(spark, data_dir, movies["movieId"].to_numpy(), notes)
     try:
@@ -155,9 +160,13 @@ def fit_on_blocks(
     with _stage(spark, stage, timings, progress):
         svd = fit_svd_spark(spark, blocks, (users, n_movies), votes, k, config, progress)
         cf = with_mean_user(svd, config, mean_offset)
+    with _stage(spark, "neighbours (Spark)", timings, progress):
+        cores = spark.sparkContext.defaultParallelism
+        similar = neighbours_spark(blocks, n_movies, config, cores)
+        neighbours = NeighbourScorer.from_similar(similar, movies, config)
     matrix = RatingsOnExecutors((users, n_movies), ratings)
     data = D.Dataset(movies, np.empty(0, np.int64), matrix, notes)
-    return Model(data, popularity, content, cf)
+    return Model(data, popularity, content, cf, {NeighbourScorer.name: neighbours})
 
 
 def fit_svd_spark(
@@ -206,17 +215,26 @@ def with_mean_user(
     return with_fold_in_settings(cf, config)
 
 
-def check_driver_results(spark: SparkSession, n_movies: int, width: int) -> None:
-    """EngineError (one line) when a pass's movie-sized result cannot reach the driver."""
+def check_driver_results(spark: SparkSession, n_movies: int, width: int, k: int = 0) -> None:
+    """EngineError (one line) when a movie-sized result cannot reach the driver: an SVD pass
+    (movies x ``width``), or the neighbours (movies x ``k``)."""
     limit = spark.sparkContext.getConf().get("spark.driver.maxResultSize", "1g")
     jvm = spark.sparkContext._jvm
     allowed = int(jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(limit))
+    if allowed <= 0:  # 0: no limit
+        return
+    fix = f"more than spark.driver.maxResultSize={limit}: raise it, e.g. in spark-defaults.conf"
     needed = n_movies * width * 4 + (width + 1) * width * 8  # A^T Y, the Gram, the sums
-    if 0 < allowed < needed:
+    if allowed < needed:
         raise EngineError(
             f"each SVD pass brings {needed / 2**20:.1f} MB to the driver ({n_movies:,} movies x "
-            f"{width} float32), more than spark.driver.maxResultSize={limit}: raise it, e.g. "
-            "in spark-defaults.conf"
+            f"{width} float32), {fix}"
+        )
+    needed = n_movies * (k * 8 + 8)  # a column and a similarity per neighbour, a count per movie
+    if allowed < needed:
+        raise EngineError(
+            f"the neighbours bring {needed / 2**20:.1f} MB to the driver ({n_movies:,} movies x "
+            f"{k} neighbours), {fix}"
         )
 
 

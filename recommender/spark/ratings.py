@@ -135,6 +135,7 @@ def checks_for(columns: list[str]) -> list[Check]:
         checks.append(Check(f"{column}_value", column, integer, "value"))
         if integer:
             checks.append(Check(f"{column}_integer", column, integer, "integer"))
+            checks.append(Check(f"{column}_id_range", column, integer, "id_range"))
         if column == "rating":
             checks.append(Check("rating_range", column, integer, "range"))
     return checks
@@ -155,9 +156,17 @@ def _check_flag(check: Check, na_strings: list[str]) -> Column:
     number = flags["number"]
     if check.kind == "value":
         return ~valid
-    if check.kind == "integer":  # fractional, or beyond 64 bits
-        return valid & ((number != F.floor(number)) | number.try_cast("long").isNull())
+    if check.kind == "integer":  # fractional
+        return valid & _finite(number) & (number % 1.0 != 0)
+    if check.kind == "id_range":  # a whole number, but below 1 or beyond 2^53 - 1
+        value = _integer(F.col(check.column))[0]
+        whole = valid & (~_finite(number) | (number % 1.0 == 0))
+        return whole & (value.isNull() | (value < D.MIN_ID) | (value > D.MAX_ID))
     return valid & ((number < D.MIN_RATING) | (number > D.MAX_RATING))
+
+
+def _finite(number: Column) -> Column:
+    return F.abs(number) < F.lit(float("inf"))
 
 
 def _integer(value: Column) -> tuple[Column, Column]:
@@ -171,9 +180,11 @@ def _integer(value: Column) -> tuple[Column, Column]:
     integer = trimmed.try_cast("long")
     number = trimmed.try_cast("double")
     whole = number.try_cast("long")
-    fine = ~F.isnan(number) & (number == F.floor(number)) & whole.isNotNull()
+    fine = ~F.isnan(number) & (number % 1.0 == 0) & whole.isNotNull()
     bad = F.when(integer.isNull(), ~F.coalesce(fine, F.lit(False))).otherwise(F.lit(False))
-    return F.coalesce(integer, F.when(fine, whole)), bad
+    value = F.coalesce(integer, F.when(fine, whole))
+    outside = F.coalesce((value < D.MIN_ID) | (value > D.MAX_ID), F.lit(False))
+    return value, bad | outside
 
 
 def _rating(value: Column) -> tuple[Column, Column]:
@@ -296,6 +307,8 @@ def _bad_row_error(
         return D.bad_value(source.file, check.column, row, D.MISSING_VALUE)
     if check.kind == "range":
         return D.bad_value(source.file, check.column, row, D.outside_range(float(trimmed)))
+    if check.kind == "id_range":  # the id as the file writes it (a double would round it)
+        return D.bad_value(source.file, check.column, row, D.id_outside_range(trimmed))
     # pyarrow reads an all-numeric column as numbers, so a fractional id is shown as one
     shown = raw if check.kind == "value" or text_mode else float(trimmed)
     return D.bad_value(source.file, check.column, row, D.not_a_number(shown, check.integer))

@@ -109,3 +109,59 @@ def mae(predicted: np.ndarray, actual: np.ndarray) -> float:
     """Mean absolute error (NaN for no pairs)."""
     errors = np.asarray(predicted, np.float64) - np.asarray(actual, np.float64)
     return float(np.mean(np.abs(errors))) if errors.size else float("nan")
+
+
+# --- what a fan notices: the long tail, how alike lists are, genre calibration -------------
+
+
+def tail_ndcg_at_k(
+    ranked: Sequence[int], relevant: Collection[int], head: Collection[int], k: int
+) -> float:
+    """NDCG@k counting only the targets outside ``head`` (the most-rated movies): do the
+    films a user liked that few others saw come up? NaN when the user has none."""
+    return ndcg_at_k(ranked, set(relevant) - set(head), k)
+
+
+def jaccard_overlap(lists: Sequence[Sequence[int]]) -> float:
+    """The mean Jaccard overlap |A & B| / |A | B| of every pair of lists: 0 when no two users
+    see the same movie, 1 when everyone sees the same list (NaN for fewer than two lists)."""
+    lists = [sorted({int(item) for item in ranked}) for ranked in lists]
+    if len(lists) < 2:
+        return float("nan")
+    items = {item: column for column, item in enumerate(sorted(set().union(*lists)))}
+    rows = np.repeat(np.arange(len(lists)), [len(ranked) for ranked in lists])
+    columns = np.array([items[item] for ranked in lists for item in ranked], dtype=np.int64)
+    incidence = np.zeros((len(lists), len(items)), dtype=np.float32)
+    incidence[rows, columns] = 1.0
+    shared = incidence @ incidence.T
+    sizes = incidence.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - shared
+    pairs = np.triu_indices(len(lists), k=1)
+    return float(np.mean(shared[pairs] / np.maximum(union[pairs], 1.0)))
+
+
+def genre_distribution(genre_shares: np.ndarray, items: Sequence[int]) -> np.ndarray:
+    """Steck's p(g | items): the mean of each item's genre distribution, an item spreading 1
+    evenly over its genres (``genre_shares`` is items x genres, rows summing to 1 or 0)."""
+    if len(items) == 0:
+        return np.zeros(genre_shares.shape[1])
+    return np.asarray(genre_shares[np.asarray(items)].mean(axis=0)).ravel()
+
+
+def miscalibration(profile: np.ndarray, recommended: np.ndarray, alpha: float = 0.01) -> float:
+    """Steck (2018): KL(p || q~), q~ = (1 - alpha) q + alpha p, of the profile's genre mix p
+    and the list's q. 0 when the list has the profile's mix; NaN for a profile without genres."""
+    p = np.asarray(profile, dtype=np.float64)
+    if p.sum() <= 0:
+        return float("nan")
+    q = (1 - alpha) * np.asarray(recommended, dtype=np.float64) + alpha * p
+    present = p > 0
+    return float(np.sum(p[present] * np.log(p[present] / q[present])))
+
+
+def popularity_percentiles(counts: np.ndarray) -> np.ndarray:
+    """Each item's popularity as a percentile of the catalogue: 100 = the most rated, 0 = the
+    least (ties share their mean rank)."""
+    ranks = popularity_ranks(counts)  # 1 = most rated
+    n = len(ranks)
+    return 100.0 * (n - ranks) / max(n - 1, 1)

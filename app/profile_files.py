@@ -1,4 +1,4 @@
-"""Taste profiles as files, and the small pure helpers the Streamlit app renders with.
+"""Taste profiles as files: what a visitor saves from the app and loads back.
 
 A profile is what a visitor builds in the app: movies, each with an optional star rating
 (0.5-5, half stars) and the genres the visitor attached to it. It is saved as JSON or CSV and
@@ -25,26 +25,25 @@ import io
 import json
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 FORMAT_NAME = "movierec-profile"
 FORMAT_VERSION = 1
 CSV_COLUMNS = ("movieId", "title", "rating", "genres")
 MIN_RATING, MAX_RATING = 0.5, 5.0
 RATING_CHOICES: tuple[float, ...] = tuple(step / 2 for step in range(1, 11))
-MAX_UPLOAD_BYTES = 1 << 20  # 1 MB: a profile of thousands of movies is still far below this
-MAX_MOVIES = 5_000
+# Limits of an upload. Each refuses with a message; none is near what a real profile needs.
+MAX_UPLOAD_BYTES = 1 << 20  # 1 MB: a profile of MAX_MOVIES movies takes about 60 KB as JSON
+MAX_MOVIES = 500  # a taste profile of a few hundred movies; more costs seconds per rerun
+MAX_JSON_DEPTH = 16  # a profile nests 4 deep: document, movies, a movie, its genres
+MAX_NUMBER_CHARS = 32  # ids and ratings; a 5,000-digit number is not either
+MAX_CELL_CHARS = 1_000  # a title, a rating or a genre list; MovieLens titles stay under 200
+MAX_ID = 2**53 - 1  # the largest movieId the trainer takes (recommender.data_messages.MAX_ID)
 GENRE_SEPARATOR = "|"
-
-MOVIELENS_URL = "https://movielens.org/movies/{}"
-IMDB_URL = "https://www.imdb.com/title/tt{:07d}/"
-TMDB_URL = "https://www.themoviedb.org/movie/{}"
-LINK_SITES = ("MovieLens", "IMDb", "TMDB")  # the columns of movie_links, in this order
 
 
 class ProfileError(ValueError):
@@ -72,11 +71,6 @@ class LoadedProfile:
 # --- ratings ---------------------------------------------------------------------------------
 
 
-def format_rating(rating: float | None) -> str:
-    """ "★ 4.5" for a rating, "no rating" for None: the words the app shows."""
-    return "no rating" if rating is None else f"★ {rating:g}"
-
-
 def check_rating(value: Any, where: str) -> float | None:
     """A rating from a file: None when empty, else a half-star step in 0.5-5."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -86,7 +80,8 @@ def check_rating(value: Any, where: str) -> float | None:
     try:
         rating = float(value)
     except (TypeError, ValueError):
-        raise ProfileError(f"{where}: rating {value!r} is not a number") from None
+        shown = shorten(repr(value), 40)
+        raise ProfileError(f"{where}: rating {shown} is not a number") from None
     if math.isnan(rating):
         return None
     if not MIN_RATING <= rating <= MAX_RATING:
@@ -167,12 +162,29 @@ def _decode(data: bytes, filename: str) -> str:
 
 def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
     """(where, row) pairs from a JSON profile."""
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ProfileError(
+            f"{filename} nests {depth:,} levels deep; a profile nests 4 (at most "
+            f"{MAX_JSON_DEPTH}): download a profile from this app to see the layout"
+        )
+
+    def number(text: str) -> int | float:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ProfileError(
+                f"{filename} holds a number of {len(text):,} characters ({shorten(text, 20)}); "
+                f"a profile's numbers are ids and ratings, at most {MAX_NUMBER_CHARS} characters"
+            )
+        return float(text) if any(c in text for c in ".eE") else int(text)
+
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=number, parse_float=number)
     except json.JSONDecodeError as error:
         raise ProfileError(
             f"{filename} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:  # the depth check above should make this unreachable
+        raise ProfileError(f"{filename} nests too deep for a profile") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ProfileError(
             f'{filename} is JSON but not a movie profile: it needs "format": "{FORMAT_NAME}" '
@@ -186,21 +198,59 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
     movies = document.get("movies")
     if not isinstance(movies, list):
         raise ProfileError(f'{filename}: "movies" must be a list of movies')
+    if len(movies) > MAX_MOVIES:
+        raise too_many_movies(filename, f"{len(movies):,}")
     rows = []
     for number, movie in enumerate(movies, start=1):
         where = f"movie {number}"
         if not isinstance(movie, dict):
             raise ProfileError(f"{filename}, {where}: expected an object with a movieId")
+        texts = [movie.get("title"), movie.get("genres")]
+        texts += movie["genres"] if isinstance(movie.get("genres"), list) else []
+        for text in texts:
+            if isinstance(text, str):
+                _check_cell(f"{filename}, {where}", "title or a genre", text)
         rows.append((where, movie))
     return rows
+
+
+def _json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest, outside its strings (without parsing it:
+    a 0.4 MB document 200,000 levels deep would exhaust the parser's recursion)."""
+    outside_strings = _JSON_STRING.sub("", text).encode("utf-8")
+    codes = np.frombuffer(outside_strings, dtype=np.uint8)
+    steps = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_OPENING = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSING = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 def _csv_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
     """(where, row) pairs from a CSV profile; row numbers count the header as row 1."""
     reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip() for c in reader.fieldnames or []]
+    try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+        _check_columns(columns, filename)
+        reader.fieldnames = columns
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if len(rows) == MAX_MOVIES:
+                raise too_many_movies(filename, f"more than {MAX_MOVIES:,}")
+            rows.append((f"row {number}", _csv_row(row, f"{filename}, row {number}")))
+    except csv.Error as error:  # e.g. a cell over the csv module's 128 KB limit
+        raise ProfileError(
+            f"{filename}, line {reader.line_num}: cannot be read as CSV ({error}); a profile's "
+            f"cells are at most {MAX_CELL_CHARS:,} characters"
+        ) from None
+    return rows
+
+
+def _check_columns(columns: list[str], filename: str) -> None:
     if "movieId" not in columns:
-        found = ", ".join(columns) or "none"
+        found = shorten(", ".join(columns)) or "none"
         raise ProfileError(
             f"{filename}: column 'movieId' is missing (found: {found}); "
             f"a profile CSV has the columns {', '.join(CSV_COLUMNS)}"
@@ -210,17 +260,51 @@ def _csv_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
             f"{filename} has a userId column: it looks like a ratings file, not a profile; "
             f"a profile CSV has the columns {', '.join(CSV_COLUMNS)}"
         )
-    reader.fieldnames = columns
-    rows = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:  # more cells than columns
-            raise ProfileError(f"{filename}, row {number}: more cells than the header has columns")
-        cleaned = {key: (value or "").strip() for key, value in row.items()}
-        if "genres" in cleaned:
-            genres = cleaned["genres"]
-            cleaned["genres"] = [g.strip() for g in genres.split(GENRE_SEPARATOR) if g.strip()]
-        rows.append((f"row {number}", cleaned))
-    return rows
+
+
+def _csv_row(row: dict[str | None, Any], where: str) -> dict[str, Any]:
+    """One CSV row with its cells checked and stripped, genres split into a list."""
+    if None in row:  # more cells than columns
+        raise ProfileError(f"{where}: more cells than the header has columns")
+    for column, value in row.items():
+        if value and ("\n" in value or "\r" in value):  # no title or genre spans lines
+            raise ProfileError(
+                f'{where}: the quote (") that opens in column {column!r} is never closed, so '
+                "it takes in the rows after it; close the quote or remove it"
+            )
+        _check_cell(where, str(column), value or "")
+    cleaned = {str(key): (value or "").strip() for key, value in row.items()}
+    if "genres" in cleaned:
+        genres = cleaned["genres"]
+        cleaned["genres"] = [g.strip() for g in genres.split(GENRE_SEPARATOR) if g.strip()]
+    return cleaned
+
+
+def _check_cell(where: str, column: str, text: str) -> None:
+    if len(text) > MAX_CELL_CHARS:
+        raise ProfileError(
+            f"{where}: the {column} has {len(text):,} characters; a profile's cells are at "
+            f"most {MAX_CELL_CHARS:,} (a title, a rating, a list of genres)"
+        )
+
+
+def too_many_movies(filename: str, count: str) -> ProfileError:
+    return ProfileError(
+        f"{filename} lists {count} movies; a profile holds at most {MAX_MOVIES:,}: keep the "
+        "ones that say most about your taste"
+    )
+
+
+def check_rows(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    titles: Mapping[int, str],
+    known_genres: Collection[str],
+    source: str,
+    default_genres: Callable[[int], Sequence[str]] | None = None,
+) -> LoadedProfile:
+    """A profile from rows read elsewhere (a link): ``(where, {movieId, rating[, genres]})``,
+    checked as a file's rows are; messages name ``source``."""
+    return _entries(rows, titles, known_genres, source, default_genres)
 
 
 def _entries(
@@ -233,7 +317,7 @@ def _entries(
     if not rows:
         raise ProfileError(f"{filename} lists no movies")
     if len(rows) > MAX_MOVIES:
-        raise ProfileError(f"{filename} lists {len(rows):,} movies; at most {MAX_MOVIES:,}")
+        raise too_many_movies(filename, f"{len(rows):,}")
     entries: dict[int, ProfileEntry] = {}
     first_seen: dict[int, str] = {}
     unknown_movies: list[int] = []
@@ -258,31 +342,47 @@ def _entries(
     if not entries:
         raise ProfileError(
             f"none of the {len(rows)} movies in {filename} is in this model's catalogue "
-            f"(movieIds {_first_ids(unknown_movies)}); was it saved from another data set?"
+            f"(movieIds {_first_few(unknown_movies)}); was it saved from another data set?"
         )
     warnings = []
     if unknown_movies:
         warnings.append(
             f"skipped {len(unknown_movies)} movie(s) that this model's catalogue does not have "
-            f"(movieIds {_first_ids(unknown_movies)})"
+            f"(movieIds {_first_few(unknown_movies)})"
         )
     if unknown_genres:
-        warnings.append(f"ignored unknown genre(s): {', '.join(sorted(unknown_genres))}")
+        names = [shorten(name, 40) for name in sorted(unknown_genres)]
+        warnings.append(f"ignored unknown genre(s): {_first_few(names)}")
     return LoadedProfile(list(entries.values()), warnings)
 
 
 def _movie_id(value: Any, where: str) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ProfileError(f"{where}: movieId is missing")
+    shown = shorten(repr(value), 40)
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ProfileError(f"{where}: movieId {value!r} is not a whole number")
+        raise ProfileError(f"{where}: movieId {shown} is not a whole number")
+    if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value.strip()):
+        raise ProfileError(f"{where}: movieId {shown} is not a whole number")
+    if isinstance(value, str) and len(value.strip()) > MAX_NUMBER_CHARS:
+        raise ProfileError(
+            f"{where}: movieId {shown} has {len(value.strip()):,} digits; "
+            "it is larger than any movieId (at most 2^53 - 1)"
+        )
     try:
-        movie_id = int(str(value).strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        raise ProfileError(f"{where}: movieId {value!r} is not a whole number") from None
+        movie_id = int(value.strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ProfileError(f"{where}: movieId {shown} is not a whole number") from None
     if movie_id <= 0:
         raise ProfileError(f"{where}: movieId {movie_id} must be positive")
+    if movie_id > MAX_ID:
+        raise ProfileError(
+            f"{where}: movieId {movie_id} is larger than any movieId (at most 2^53 - 1)"
+        )
     return movie_id
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")  # ASCII digits: int() would take "1_000" and "١٢"
 
 
 def _genres(value: Any, where: str) -> list[str]:
@@ -295,12 +395,17 @@ def _genres(value: Any, where: str) -> list[str]:
     return [g.strip() for g in value if g.strip()]
 
 
-def _first_ids(ids: Sequence[int], limit: int = 5) -> str:
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (with "…"): a message quotes a value, not a page."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _first_few(ids: Sequence[int | str], limit: int = 5) -> str:
     shown = ", ".join(str(i) for i in ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-# --- what the app shows ----------------------------------------------------------------------
+# --- what the recommender is given -----------------------------------------------------------
 
 
 def recommend_arguments(
@@ -310,69 +415,3 @@ def recommend_arguments(
     entries = list(entries)
     profile = {e.movie_id: e.rating for e in entries}
     return profile, {e.movie_id: list(e.genres) for e in entries}
-
-
-def genre_mix(
-    profile_genres: Iterable[Sequence[str]], recommended_genres: Iterable[str]
-) -> pd.DataFrame:
-    """Share of movies carrying each genre, in the profile and in the recommendations.
-
-    ``profile_genres`` holds one genre list per profile movie; ``recommended_genres`` holds
-    one MovieLens "A|B|C" string per recommendation. Rows are genres (most common in the
-    profile first); each column is the percentage of its movies that have the genre.
-    """
-    profile_lists = [list(g) for g in profile_genres]
-    recommended_lists = [
-        [g for g in str(text).split(GENRE_SEPARATOR) if g and g != "(no genres listed)"]
-        for text in recommended_genres
-    ]
-    shares = [_genre_shares(profile_lists), _genre_shares(recommended_lists)]
-    mine, theirs = shares
-
-    def order(genre: str) -> tuple[float, float, str]:
-        return (-mine.get(genre, 0.0), -theirs.get(genre, 0.0), genre)
-
-    genres = sorted(set(mine) | set(theirs), key=order)
-    return pd.DataFrame(
-        {
-            "Your profile": [mine.get(g, 0.0) for g in genres],
-            "Recommendations": [theirs.get(g, 0.0) for g in genres],
-        },
-        index=pd.Index(genres, name="genre", dtype=object),
-    )
-
-
-def _genre_shares(lists: Sequence[Sequence[str]]) -> dict[str, float]:
-    counts = Counter(g for genres in lists for g in set(genres))
-    return {g: round(100.0 * c / len(lists), 1) for g, c in counts.items()}
-
-
-def movie_links(movies: pd.DataFrame) -> pd.DataFrame:
-    """MovieLens, IMDb and TMDB page addresses for rows with movieId, imdbId, tmdbId.
-
-    A missing id gives an empty cell (missing value) rather than a broken link.
-    """
-    addresses = (
-        [MOVIELENS_URL.format(int(i)) for i in movies["movieId"]],
-        [_link(IMDB_URL, i) for i in movies["imdbId"]],
-        [_link(TMDB_URL, i) for i in movies["tmdbId"]],
-    )
-    return pd.DataFrame(dict(zip(LINK_SITES, addresses, strict=True)), index=movies.index)
-
-
-def _link(template: str, movie_id: Any) -> str | None:
-    if movie_id is None or pd.isna(movie_id):
-        return None
-    return template.format(int(movie_id))
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` with every Markdown character backslash-escaped, so it shows literally.
-
-    Titles come from data files; in ``st.markdown`` a title like "*batteries not included"
-    would turn italic and "<b>x</b>" would be markup. Escaped, both show as typed.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))

@@ -1,0 +1,365 @@
+"""Item neighbourhoods: for every movie, its closest movies, kept as a sparse movies x K matrix.
+
+The product's "fans also liked" scorer links two movies when the same people liked both
+(rated them at least ``neighbour_rating``) and keeps, per movie, the neighbours with the highest
+shrunk asymmetric cosine (``cosine``): on ml-latest-small Toy Story's first neighbour is Toy
+Story 2, The Shining's are Psycho, Alien, The Thing. RP3beta (below) is the evaluation's anchor.
+
+RP3beta (Paudel, Christoffel and Bernstein 2016; as implemented by Dacrema et al. 2019): a
+random walk movie -> user -> movie on the graph of who rated what. With P(i->u) = 1/(raters of
+i) and P(u->j) = 1/(movies u rated), each raised to ``alpha``,
+
+    W_ij = sum_u P(i->u)^alpha P(u->j)^alpha / (raters of j)^beta
+
+and only each row's ``neighbours`` largest entries are kept. ``beta`` > 0 takes the walk away
+from the movies everybody rated: that is what makes the lists specific (the sequel, the other
+horror films) instead of the same blockbusters for everyone. A visitor's score for movie j is
+the sum of W_ij over the movies i they liked, so a request costs O(profile x neighbours).
+
+The matrix is computed in blocks of rows, each a sparse product of the rating matrix with itself
+whose rows are cut to their top K, so memory stays at one block whatever the catalogue: a dense
+movies x movies matrix is never built (30 GB at MovieLens-32M).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
+from typing import TYPE_CHECKING, Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender.bundle import csr_arrays, expect_csr
+from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.titles import quoted_title
+
+if TYPE_CHECKING:
+    from recommender.training import Model, TrainingConfig
+
+ROWS_PER_BLOCK = 512  # movies per block of co-occurrence counts (about 40 MB at 32M)
+PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core
+
+
+def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) -> sp.csr_matrix:
+    """The top-``neighbours`` RP3beta similarities of every movie (movies x movies, float32).
+
+    ``ratings`` is users x movies; every rating counts as an edge of the graph (its value does
+    not matter here: a 2-star rating is still evidence of the same audience).
+    """
+    edges = _binary(ratings)
+    user_degree = np.maximum(np.diff(edges.indptr), 1).astype(np.float32)
+    movie_degree = np.maximum(np.bincount(edges.indices, minlength=edges.shape[1]), 1)
+    movie_degree = movie_degree.astype(np.float32)
+    from_movie = movie_degree ** -np.float32(alpha)  # P(i->u)^alpha, the same for every u
+    into_movie = movie_degree ** -np.float32(beta)  # the popularity penalty of the target
+
+    def weigh(block: sp.csr_matrix, rows: np.ndarray) -> None:
+        block.data *= from_movie[rows] * into_movie[block.indices]
+
+    walk_weights = user_degree ** -np.float32(alpha)  # sum_u P(u->j)^alpha
+    return top_k_rows(edges, neighbours, weigh, walk_weights)
+
+
+def cosine(
+    ratings: sp.csr_matrix, shrinkage: float, neighbours: int, asymmetry: float = 0.5
+) -> sp.csr_matrix:
+    """Item-kNN: the top-``neighbours`` shrunk (asymmetric) cosine similarities,
+
+        W_ij = co_ij / (n_i^asymmetry n_j^(1 - asymmetry) + shrinkage)
+
+    with co_ij the people who rated both and n_i those who rated i. ``asymmetry`` 0.5 is the
+    cosine; below it, a movie j everybody rated is reached less often (a longer tail).
+    ``shrinkage`` keeps two movies that share three fans from looking alike.
+    """
+    edges = _binary(ratings)
+    counts = np.bincount(edges.indices, minlength=edges.shape[1])
+    return top_k_rows(edges, neighbours, cosine_weigh(counts, shrinkage, asymmetry))
+
+
+def cosine_weigh(
+    counts: np.ndarray, shrinkage: float, asymmetry: float
+) -> Callable[[sp.csr_matrix, np.ndarray], None]:
+    """``weigh`` for ``top_k_rows``: co-occurrence counts to shrunk asymmetric cosines, from
+    how many people rated each movie (``counts``; every engine computes the same)."""
+    counts = np.asarray(counts, dtype=np.float32)
+    source, target = counts ** np.float32(asymmetry), counts ** np.float32(1 - asymmetry)
+
+    def weigh(block: sp.csr_matrix, rows: np.ndarray) -> None:
+        block.data /= source[rows] * target[block.indices] + np.float32(shrinkage) + 1e-9
+
+    return weigh
+
+
+def at_least(ratings: sp.csr_matrix, rating: float) -> sp.csr_matrix:
+    """The ratings of ``rating`` or more (all of them for 0): the edges people liked."""
+    if rating <= 0:
+        return ratings
+    kept = sp.csr_matrix(ratings, copy=True)
+    kept.data = np.where(kept.data >= rating, kept.data, 0).astype(kept.data.dtype)
+    kept.eliminate_zeros()
+    return kept
+
+
+def at_most_per_user(
+    ratings: sp.csr_matrix, cap: int, seed: int = 0, user_ids: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """Each user's ratings, a seeded sample of ``cap`` of them for a user with more.
+
+    The co-occurrence counts cost the sum over users of (their ratings)^2: the few people who
+    rated thousands of movies would take most of the time (at MovieLens-32M size, a cap of
+    500 keeps 91% of the liked ratings and halves the work) while adding little about any
+    one pair of movies. A user keeps the ``cap`` ratings with the smallest hash of (seed,
+    userId, movie code) (``user_ids``: the userId of each row; by default the row number), so
+    the sample does not depend on which other users are in the matrix: the Spark engine,
+    which sees one block of users at a time, draws the same one.
+    """
+    counts = np.diff(ratings.indptr)
+    if cap <= 0 or counts.max(initial=0) <= cap:
+        return ratings
+    ids = np.arange(len(counts)) if user_ids is None else np.asarray(user_ids)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    over = np.flatnonzero(counts[rows] > cap)  # the ratings of users above the cap
+    keys = sample_keys(ids[rows[over]], ratings.indices[over], seed)
+    order = over[np.lexsort((keys, rows[over]))]  # by user, then by key
+    user_of = rows[order]
+    rank = np.arange(len(order)) - np.searchsorted(user_of, user_of)  # place within its user
+    keep = np.ones(ratings.nnz, dtype=bool)
+    keep[order[rank >= cap]] = False
+    kept = (ratings.data[keep], (rows[keep], ratings.indices[keep]))
+    return sp.csr_matrix(kept, shape=ratings.shape)
+
+
+def sample_keys(users: np.ndarray, movies: np.ndarray, seed: int) -> np.ndarray:
+    """A well-mixed 64-bit hash of each (seed, user, movie) (SplitMix64's finaliser)."""
+    with np.errstate(over="ignore"):
+        x = users.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        x ^= movies.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+        x ^= np.uint64(seed & 0xFFFFFFFFFFFFFFFF) * np.uint64(0x165667B19E3779F9)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def linked_ratings(
+    ratings: sp.csr_matrix, config: TrainingConfig, user_ids: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """The ratings that link movies: those of at least ``neighbour_rating``, at most
+    ``neighbour_user_cap`` per user (``user_ids``: each row's userId, for the sample)."""
+    liked = at_least(ratings, config.neighbour_rating)
+    return at_most_per_user(liked, config.neighbour_user_cap, config.seed, user_ids)
+
+
+def _binary(ratings: sp.csr_matrix) -> sp.csr_matrix:
+    edges = sp.csr_matrix(ratings, dtype=np.float32, copy=True)
+    edges.data[:] = 1.0
+    return edges
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every block of rows needs: the (weighted) movies x users matrix, the users x
+    movies one, how many neighbours to keep and how co-occurrence becomes similarity."""
+
+    by_movie: sp.csr_matrix
+    edges: sp.csr_matrix
+    k: int
+    weigh: Callable[[sp.csr_matrix, np.ndarray], None]
+
+
+_JOB: _Job | None = None  # the job forked workers inherit (fork copies it; nothing is pickled)
+
+
+def top_k_rows(
+    edges: sp.csr_matrix,
+    k: int,
+    weigh: Callable[[sp.csr_matrix, np.ndarray], None],
+    user_weights: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """For every movie, the ``k`` largest positive entries of its row of the co-occurrence
+    matrix (sum over users u of w_u x_u,i x_u,j), each first turned into a similarity by
+    ``weigh(block, row of each entry)``; the diagonal left out. CSR, float32, columns sorted.
+
+    The rows are computed ROWS_PER_BLOCK at a time, each block a sparse product; with a
+    million ratings or more, in one process per core (scipy's sparse product holds the GIL, so
+    threads would not help): about half the time on two cores at MovieLens-32M size.
+    """
+    global _JOB
+    weighted = edges if user_weights is None else sp.diags(user_weights) @ edges
+    n = edges.shape[1]
+    _JOB = _Job(weighted.T.tocsr(), edges, max(0, min(k, n - 1)), weigh)
+    starts = range(0, n, ROWS_PER_BLOCK)
+    workers = min(os.cpu_count() or 1, 4)
+    try:
+        if edges.nnz >= PARALLEL_NNZ and workers > 1 and "fork" in get_all_start_methods():
+            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+                parts = list(pool.map(_block_top_k, starts, chunksize=4))
+        else:
+            parts = [_block_top_k(start) for start in starts]
+    finally:
+        _JOB = None
+    return from_row_blocks(parts, n)
+
+
+def _block_top_k(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neighbours per row, their columns, their similarities) of one block of rows."""
+    job = _JOB
+    assert job is not None, "top_k_rows sets the job before any block runs"
+    rows = np.arange(start, min(start + ROWS_PER_BLOCK, job.edges.shape[1]))
+    block = (job.by_movie[rows[0] : rows[-1] + 1] @ job.edges).tocsr()
+    return block_top_k(block, rows, job.k, job.weigh)
+
+
+def block_top_k(
+    block: sp.csr_matrix,
+    rows: np.ndarray,
+    k: int,
+    weigh: Callable[[sp.csr_matrix, np.ndarray], None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neighbours per row, their columns, their similarities) of a block of co-occurrence
+    rows (row r of ``block`` is movie ``rows[r]``): weighed, the diagonal left out, each row
+    cut to its ``k`` largest positive entries, columns sorted. Every engine's last step."""
+    block = sp.csr_matrix(block, dtype=np.float32)  # weighed in place: a fresh product
+    block.sum_duplicates()
+    row_of = np.repeat(rows, np.diff(block.indptr))
+    weigh(block, row_of)
+    block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
+    counts = np.zeros(len(rows), dtype=np.int64)
+    indices, values = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
+    for row in range(len(rows)):
+        start_, end = block.indptr[row], block.indptr[row + 1]
+        data, columns = block.data[start_:end], block.indices[start_:end]
+        if end - start_ > k:
+            best = _largest(data, columns, k)
+            data, columns = data[best], columns[best]
+        positive = data > 0
+        order = np.argsort(columns[positive])
+        indices.append(columns[positive][order].astype(np.int32))
+        values.append(data[positive][order].astype(np.float32))
+        counts[row] = len(order)
+    return counts, np.concatenate(indices), np.concatenate(values)
+
+
+def from_row_blocks(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
+) -> sp.csr_matrix:
+    """The movies x movies CSR of ``block_top_k``'s results, in the order of their rows."""
+    if not parts:  # an empty catalogue
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    counts, indices, values = (np.concatenate(part) for part in zip(*parts, strict=True))
+    indptr = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+    return sp.csr_matrix((values, indices, indptr), shape=(n, n))
+
+
+def _largest(data: np.ndarray, columns: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values; a tie at the cut goes to the lower column, so the
+    same ratings always give the same neighbours."""
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(data, len(data) - k)[len(data) - k]
+    above = np.flatnonzero(data > cut)
+    tied = np.flatnonzero(data == cut)
+    return np.concatenate([above, tied[np.argsort(columns[tied])[: k - len(above)]]])
+
+
+def _up_to_one(values: np.ndarray) -> np.ndarray:
+    """Non-negative ``values`` divided by their largest (all 0 when there is none)."""
+    top = float(values.max(initial=0.0))
+    return np.maximum(values, 0) / np.float32(top) if top > 0 else np.zeros_like(values)
+
+
+def profile_scores(matrix: sp.csr_matrix, codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_i weights[i] * row codes[i] of ``matrix``: one sparse product of the profile's rows."""
+    scores = np.zeros(matrix.shape[1], dtype=np.float32)
+    for code, weight in zip(codes, weights, strict=True):
+        start, end = matrix.indptr[code], matrix.indptr[code + 1]
+        scores[matrix.indices[start:end]] += np.float32(weight) * matrix.data[start:end]
+    return scores
+
+
+class NeighbourScorer(Scorer):
+    """Fans also liked: RP3beta neighbours of the liked movies; a disliked movie pushes its own
+    neighbours down (and nothing else)."""
+
+    name = "neighbours"
+    label = "Fans also liked"
+    help = "Movies that the fans of your movies liked too, favouring the less obvious ones"
+    default_weight = 0.2
+    tuning_weights = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+    unit_range = True  # its own scale: 1 for the strongest link, -1 for the most pushed away
+
+    def __init__(
+        self,
+        similar: sp.csr_matrix,
+        titles: np.ndarray,
+        dislike_weight: float,
+        sharpness: float = 1.0,
+    ):
+        self.similar = similar
+        self.titles = titles
+        self.dislike_weight = dislike_weight
+        self.sharpness = sharpness
+
+    @classmethod
+    def from_training(cls, model: Model, config: TrainingConfig) -> Self:
+        liked = linked_ratings(model.data.ratings, config, model.data.user_ids)
+        similar = cosine(
+            liked, config.neighbour_shrinkage, config.neighbours, config.neighbour_asymmetry
+        )
+        return cls.from_similar(similar, model.data.movies, config)
+
+    @classmethod
+    def from_similar(
+        cls, similar: sp.csr_matrix, movies: pd.DataFrame, config: TrainingConfig
+    ) -> Self:
+        """The scorer for neighbours computed elsewhere (the Spark engine's executors)."""
+        titles = movies["title"].to_numpy()
+        return cls(similar, titles, config.dislike_weight, config.neighbour_sharpness)
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
+        similar = expect_csr(arrays, (len(info.movies), len(info.movies)))
+        titles = info.movies["title"].to_numpy()
+        params = info.parameters
+        dislike, sharpness = params.get("dislike_weight", 0.0), params.get("neighbour_sharpness", 1)
+        return cls(similar, titles, float(dislike), float(sharpness))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return csr_arrays(self.similar)
+
+    def scores(self, request: Request) -> np.ndarray:
+        """The liked movies' links on 0-1 (the strongest is 1), raised to ``sharpness`` so
+        that only strong links (the sequel, the same director's next film) stand out; minus the
+        disliked movies' links on 0 to ``dislike_weight``: only a disliked movie's own
+        neighbours go down, so a dislike never turns the rest of the list around."""
+        liked = request.liked
+        links = profile_scores(self.similar, request.codes[liked], request.weights[liked])
+        scores = _up_to_one(links) ** np.float32(self.sharpness)
+        disliked = request.weights < 0
+        if self.dislike_weight > 0 and disliked.any():
+            strength = np.abs(request.weights[disliked])
+            pushed = profile_scores(self.similar, request.codes[disliked], strength)
+            scores -= _up_to_one(pushed) * np.float32(self.dislike_weight * strength.max())
+        return scores
+
+    def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
+        """ "often liked with X": X the liked movie whose link to it is strongest."""
+        liked = np.flatnonzero(request.weights > 0)
+        if len(liked) == 0:
+            return [None] * len(codes)
+        links = self.similar[request.codes[liked]][:, codes].toarray()
+        links *= request.weights[liked, None]
+        reasons: list[str | None] = []
+        for column in range(len(codes)):
+            best = int(np.argmax(links[:, column]))
+            strongest = quoted_title(self.titles[request.codes[liked[best]]])
+            reasons.append(f"often liked with {strongest}" if links[best, column] > 0 else None)
+        return reasons
