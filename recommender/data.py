@@ -41,6 +41,7 @@ from recommender.data_messages import (  # re-exported: the Spark engine reads t
     odd_genre_separators,
     outside_range,
     unrated_note,
+    whole_outside_range,
 )
 
 RATINGS_FILE = "ratings.csv"
@@ -180,9 +181,12 @@ def file_row(path: Path, index: int) -> int:
     return index + 2  # lines the readers split otherwise (say, by a lone "\r"): a best guess
 
 
-def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool) -> np.ndarray:
+def _numeric_column(
+    frame: pd.DataFrame, path: Path, column: str, integer: bool, ids: bool = True
+) -> np.ndarray:
     """The column as numbers, or a DataError naming the first value that is not one; an
-    ``integer`` column holds ids, whole numbers from 1 to 2^53 - 1."""
+    ``integer`` column holds ids, whole numbers from 1 to 2^53 - 1 (not ``ids``: any whole
+    number within 64 bits, as a timestamp, which may be 0 or before 1970)."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
     missing = values.isna().to_numpy()
@@ -190,7 +194,7 @@ def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool)
         index = _first(missing)
         value = raw.iloc[index]
         blank = pd.isna(value) or str(value).strip() == ""
-        problem = MISSING_VALUE if blank else not_a_number(value, integer)
+        problem = MISSING_VALUE if blank else not_a_number(value, integer, ids)
         raise bad_value(path.name, column, file_row(path, index), problem)
     if not integer:
         return values.to_numpy(dtype=np.float64)
@@ -201,14 +205,18 @@ def _numeric_column(frame: pd.DataFrame, path: Path, column: str, integer: bool)
         fractional = np.asarray(array != np.floor(array))
         if fractional.any():
             index = _first(fractional)
-            problem = not_a_number(raw.iloc[index], integer=True)
+            problem = not_a_number(raw.iloc[index], integer=True, ids=ids)
             raise bad_value(path.name, column, file_row(path, index), problem)
     # Compared before the cast: 2^63 would wrap to -2^63 in int64, and above 2^53 a float64
     # (pandas, JSON, the browser) no longer tells neighbouring ids apart.
-    outside = np.asarray(~((array >= MIN_ID) & (array <= MAX_ID)))
+    low, high = (MIN_ID, MAX_ID) if ids else (-(2**63), 2**63 - 1)
+    outside = np.asarray(~((array >= low) & (array <= high)))
+    if not ids and array.dtype.kind == "f":  # 2^63 - 1 rounds up to 2^63 as a float64
+        outside |= np.asarray(array >= 2.0**63)
     if outside.any():
         index = _first(outside)
-        problem = id_outside_range(_as_written(raw, path, index))
+        shown = _as_written(raw, path, index)
+        problem = id_outside_range(shown) if ids else whole_outside_range(shown)
         raise bad_value(path.name, column, file_row(path, index), problem)
     return array.astype(np.int64)
 
@@ -349,7 +357,9 @@ def _read_ratings(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         index = _first(outside)
         raise bad_value(path.name, "rating", file_row(path, index), outside_range(ratings[index]))
     timestamps = (
-        _numeric_column(frame, path, "timestamp", integer=True) if "timestamp" in frame else None
+        _numeric_column(frame, path, "timestamp", integer=True, ids=False)
+        if "timestamp" in frame
+        else None
     )
     return users, movies, ratings, timestamps
 

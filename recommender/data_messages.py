@@ -41,13 +41,21 @@ def bad_value(file: str, column: str, row: int, problem: str) -> DataError:
     return DataError(f"{file}: column {column!r}, row {row}: {problem}")
 
 
-def not_a_number(value: object, integer: bool) -> str:
-    return f"{_shown(value)} is not {'an integer id' if integer else 'a number'}"
+def not_a_number(value: object, integer: bool, ids: bool = True) -> str:
+    """The problem with a value that is not a number (``integer``: not a whole one; ``ids``:
+    the column holds ids, not, say, timestamps)."""
+    what = ("an integer id" if ids else "a whole number") if integer else "a number"
+    return f"{_shown(value)} is not {what}"
 
 
 def id_outside_range(value: object) -> str:
     """The problem with an id below 1 or above 2^53 - 1 (larger ones cannot be kept exact)."""
     return f"{_shown(value)} is not an id from {MIN_ID} to 2^53 - 1 ({MAX_ID})"
+
+
+def whole_outside_range(value: object) -> str:
+    """The problem with a whole number (a timestamp) that does not fit in 64 bits."""
+    return f"{_shown(value)} is not a whole number within 64 bits"
 
 
 def outside_range(rating: float) -> str:

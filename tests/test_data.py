@@ -83,9 +83,32 @@ BAD_RATINGS = [
         RATINGS_HEADER,
         "ratings.csv: column 'movieId', row 5: 'x2' is not an integer id",
     ),
+    (  # a timestamp is a whole number, not an id: its own words
+        "1,1,4.0,10\n1,2,3.0,1.5\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'timestamp', row 3: '1.5' is not a whole number",
+    ),
+    (
+        "1,1,4.0,10\n1,2,3.0,99999999999999999999\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'timestamp', row 3: '99999999999999999999' is not a whole number "
+        "within 64 bits",
+    ),
     ("", RATINGS_HEADER, "ratings.csv: the file has a header but no rows"),
     ("", "", "ratings.csv: the file is empty"),
 ]
+
+
+@pytest.mark.parametrize("user", [7, 2**53 - 1])  # an int32 id (the fast reader) and a larger one
+def test_timestamps_at_or_before_1970_are_kept(tmp_path, user):
+    """A timestamp is any whole number within 64 bits, 0 and negative ones too (a film rated
+    before 1970 in a converted data set): the duplicate with the later one wins."""
+    write_csv(tmp_path, "movies.csv", TINY_MOVIES)
+    body = f"{user},1,2.0,0\n{user},1,4.5,-5\n{user},2,3.0,-9223372036854775808\n"
+    write_csv(tmp_path, "ratings.csv", RATINGS_HEADER + body)
+    data = load_dataset(tmp_path)
+    assert data.user_ids.tolist() == [user]
+    assert data.ratings.toarray()[0, :2].tolist() == [2.0, 3.0]  # timestamp 0 is later than -5
 
 
 @pytest.mark.parametrize(("body", "header", "message"), BAD_RATINGS)

@@ -121,21 +121,22 @@ class Check:
     name: str  # key of the aggregate
     column: str
     integer: bool
-    kind: str  # "value" (missing or not a number), "integer" (fractional id) or "range"
+    kind: str  # "value" (missing or not a number), "integer" (fractional), "id_range", "range"
+    ids: bool = True  # an integer column of ids (1 to 2^53 - 1), else any 64-bit whole number
 
 
 def checks_for(columns: list[str]) -> list[Check]:
     """The local engine's checks, in its order: each column missing/not a number, then its
     fractional ids; the rating range before the timestamp."""
-    plan = [("userId", True), ("movieId", True), ("rating", False)]
+    plan = [("userId", True, True), ("movieId", True, True), ("rating", False, False)]
     if "timestamp" in columns:
-        plan.append(("timestamp", True))
+        plan.append(("timestamp", True, False))
     checks = []
-    for column, integer in plan:
-        checks.append(Check(f"{column}_value", column, integer, "value"))
+    for column, integer, ids in plan:
+        checks.append(Check(f"{column}_value", column, integer, "value", ids))
         if integer:
-            checks.append(Check(f"{column}_integer", column, integer, "integer"))
-            checks.append(Check(f"{column}_id_range", column, integer, "id_range"))
+            checks.append(Check(f"{column}_integer", column, integer, "integer", ids))
+            checks.append(Check(f"{column}_id_range", column, integer, "id_range", ids))
         if column == "rating":
             checks.append(Check("rating_range", column, integer, "range"))
     return checks
@@ -158,9 +159,11 @@ def _check_flag(check: Check, na_strings: list[str]) -> Column:
         return ~valid
     if check.kind == "integer":  # fractional
         return valid & _finite(number) & (number % 1.0 != 0)
-    if check.kind == "id_range":  # a whole number, but below 1 or beyond 2^53 - 1
+    if check.kind == "id_range":  # a whole number, but not an id (or beyond 64 bits)
         value = _integer(F.col(check.column))[0]
         whole = valid & (~_finite(number) | (number % 1.0 == 0))
+        if not check.ids:
+            return whole & value.isNull()
         return whole & (value.isNull() | (value < D.MIN_ID) | (value > D.MAX_ID))
     return valid & ((number < D.MIN_RATING) | (number > D.MAX_RATING))
 
@@ -169,7 +172,7 @@ def _finite(number: Column) -> Column:
     return F.abs(number) < F.lit(float("inf"))
 
 
-def _integer(value: Column) -> tuple[Column, Column]:
+def _integer(value: Column, ids: bool = True) -> tuple[Column, Column]:
     """(the 64-bit integer in a text, whether the text breaks a rule of ``_check_flag``).
 
     The text is parsed as an integer, exactly (9007199254740993 stays itself, never through a
@@ -183,6 +186,8 @@ def _integer(value: Column) -> tuple[Column, Column]:
     fine = ~F.isnan(number) & (number % 1.0 == 0) & whole.isNotNull()
     bad = F.when(integer.isNull(), ~F.coalesce(fine, F.lit(False))).otherwise(F.lit(False))
     value = F.coalesce(integer, F.when(fine, whole))
+    if not ids:
+        return value, bad
     outside = F.coalesce((value < D.MIN_ID) | (value > D.MAX_ID), F.lit(False))
     return value, bad | outside
 
@@ -253,7 +258,7 @@ def parsed_ratings(source: RatingsInput) -> DataFrame:
     user, movie = _integer(F.col("userId")), _integer(F.col("movieId"))
     rating = _rating(F.col("rating"))
     if "timestamp" in source.columns:
-        time = _integer(F.col("timestamp"))
+        time = _integer(F.col("timestamp"), ids=False)
     else:  # the later row wins
         time = F.col("_id"), F.lit(False)
     return source.rows.select(
@@ -307,11 +312,13 @@ def _bad_row_error(
         return D.bad_value(source.file, check.column, row, D.MISSING_VALUE)
     if check.kind == "range":
         return D.bad_value(source.file, check.column, row, D.outside_range(float(trimmed)))
-    if check.kind == "id_range":  # the id as the file writes it (a double would round it)
-        return D.bad_value(source.file, check.column, row, D.id_outside_range(trimmed))
+    if check.kind == "id_range":  # the value as the file writes it (a double would round it)
+        problem = D.id_outside_range(trimmed) if check.ids else D.whole_outside_range(trimmed)
+        return D.bad_value(source.file, check.column, row, problem)
     # pyarrow reads an all-numeric column as numbers, so a fractional id is shown as one
     shown = raw if check.kind == "value" or text_mode else float(trimmed)
-    return D.bad_value(source.file, check.column, row, D.not_a_number(shown, check.integer))
+    problem = D.not_a_number(shown, check.integer, check.ids)
+    return D.bad_value(source.file, check.column, row, problem)
 
 
 def _row_number(source: RatingsInput, row_id: int, file: str, block: int) -> int:
