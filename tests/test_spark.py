@@ -37,6 +37,7 @@ from recommender.data import load_dataset
 from recommender.evaluation import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
 from recommender.evaluation.metrics import ndcg_at_k
 from recommender.spark import EngineError, spark_session, train_spark
+from recommender.spark import neighbours as spark_neighbours
 from tests.conftest import REPO, TINY_MOVIES, write_csv
 from tests.test_data import BAD_RATINGS, RATINGS_HEADER
 
@@ -182,6 +183,21 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
     spark_rec, local_rec = Recommender(spark_bundle), harness["local"]
     np.testing.assert_array_equal(spark_rec.user_ids, local_rec.user_ids)
     _same_rows(spark_rec, local_rec, local_rec.user_ids)
+
+
+def test_the_neighbours_are_the_local_engines_on_any_grid(
+    spark, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Cells small enough for a grid of about 10 x 10 movie blocks: each movie's top K merged
+    from its row of cells is still exactly the local engine's."""
+    monkeypatch.setattr(spark_neighbours, "LINKS_PER_CELL", 20_000)
+    assert len(spark_neighbours.column_bounds(9742, 95_000, 2)) - 1 == 10
+    train_spark(data_dir, tmp_path / "spark", TrainingConfig(), spark=spark)
+    train(data_dir, tmp_path / "local", TrainingConfig())
+    spark_arrays = load_bundle(tmp_path / "spark").arrays
+    local_arrays = load_bundle(tmp_path / "local").arrays
+    for name in ("neighbours.data", "neighbours.indices", "neighbours.indptr"):
+        np.testing.assert_array_equal(spark_arrays[name], local_arrays[name])
 
 
 def _spoil(part: Path) -> None:

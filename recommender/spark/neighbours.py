@@ -1,22 +1,29 @@
-"""The "fans also liked" neighbours on Spark: the local engine's item-kNN, summed on the executors.
+"""The "fans also liked" neighbours on Spark: the local engine's item-kNN on a grid of movie blocks.
 
-    capped links per block (cached) -> counts per movie (1 job) -> co-occurrence rows per
-    movie block, summed by key where they land, cut to the top K (1 job, 1 shuffle)
+    capped links per user block (cached) -> counts per movie (1 job) -> the links cut into g
+    column blocks, shuffled to the g x g cells of a grid (1 shuffle) -> each cell's co-occurrence
+    cut to its top K per movie -> the candidates of a row of cells merged (1 shuffle)
 
 Each user block turns its ratings into the links the local engine uses
 (``recommender.neighbours.linked_ratings``: the same threshold and the same per-user sample,
-which hashes userIds, so it does not depend on the blocks). Its co-occurrence counts, cut
-into blocks of ``ROWS_PER_BLOCK`` movie rows, are reduced by movie block on the executors;
-each summed block is weighed and cut to its top K there (``neighbours.block_top_k``, the local
-engine's own last step). The driver receives the counts per movie and the movies x K result:
-movie-sized, as everything it holds. The shuffle carries, for every user block, the
-co-occurrence of the movies its users rated (docs/spark.md has the volumes).
+which hashes userIds, so it does not depend on the blocks). Cell (J, K) of the grid receives, from
+every user block, its users' links into movie block J and into movie block K, and computes the
+co-occurrence of J's movies with K's (every user at once, 512 movie rows at a time, as the local
+engine does), weighed and cut to each movie's top K by the local engine's own last step
+(``neighbours.block_top_k``). A movie's K best neighbours overall are among the K best of each
+cell of its row, so merging a row of cells by the same rule gives the local engine's answer.
+
+No task holds the co-occurrence of all movies, or more than two column blocks of the links; the
+driver receives each movie's count and its top K only. The links cross the network 2g - 1 times
+(docs/spark.md has the volumes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from functools import partial
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,9 +42,12 @@ from recommender.spark.blocks import Block
 if TYPE_CHECKING:
     from recommender.training import TrainingConfig
 
+LINKS_PER_CELL = 16_000_000  # links of two column blocks a cell may receive (about 200 MB)
+Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
+
 
 def neighbours_spark(
-    blocks: RDD, n_movies: int, config: TrainingConfig, reducers: int
+    blocks: RDD, n_movies: int, config: TrainingConfig, cores: int
 ) -> sp.csr_matrix:
     """The movies x movies CSR of each movie's top ``config.neighbours`` shrunk asymmetric
     cosines, equal to ``recommender.neighbours.cosine`` on the same links."""
@@ -47,54 +57,106 @@ def neighbours_spark(
         counts = links.map(partial(_counts, n_movies=n_movies)).treeReduce(np.add)
         weigh = cosine_weigh(counts, config.neighbour_shrinkage, config.neighbour_asymmetry)
         k = max(0, min(config.neighbours, n_movies - 1))
-        pieces = links.flatMap(_co_occurrence)
-        summed = pieces.reduceByKey(lambda a, b: a + b, max(1, reducers))
-        top = partial(_top_of_block, n_movies=n_movies, k=k, weigh=weigh)
-        results = sorted(summed.map(top).collect(), key=lambda item: item[0])
+        bounds = column_bounds(n_movies, int(counts.sum()), cores)
+        cells = links.flatMap(partial(_to_cells, bounds=bounds))
+        cells = cells.groupByKey(max(1, (len(bounds) - 1) ** 2))
+        candidates = cells.map(partial(_cell_top_k, bounds=bounds, k=k, weigh=weigh))
+        rows = candidates.groupByKey(max(1, len(bounds) - 1))
+        merged = rows.map(partial(_merged, bounds=bounds, k=k)).collect()
     finally:
         links.unpersist()
-    return from_row_blocks(_with_empty_blocks(results, n_movies), n_movies)
+    return from_row_blocks(_every_row(merged, bounds), n_movies)
 
 
-def _links(block: Block, n_movies: int, config: TrainingConfig) -> sp.csr_matrix:
-    """The block's users x movies links (1 for each kept rating), columns in movie codes."""
+def column_bounds(n_movies: int, n_links: int, cores: int) -> np.ndarray:
+    """The g + 1 bounds of the movie blocks: g large enough that a cell's links stay under
+    LINKS_PER_CELL, and g x g cells enough to keep every core busy."""
+    blocks = max(math.ceil(2 * n_links / LINKS_PER_CELL), math.ceil(math.sqrt(max(cores, 1))))
+    blocks = max(1, min(blocks, n_movies))
+    return np.linspace(0, n_movies, blocks + 1).round().astype(np.int64)
+
+
+def _links(block: Block, n_movies: int, config: TrainingConfig) -> tuple[int, sp.csc_matrix]:
+    """(the block's first userId, its users x movies links: 1 for each kept rating, columns in
+    movie codes), by columns for the cut into movie blocks."""
     shape = (len(block.indptr) - 1, n_movies)
     ratings = sp.csr_matrix((block.values, block.movies[block.columns], block.indptr), shape)
-    links = linked_ratings(ratings, config, block.user_ids)
-    links = sp.csr_matrix(links, dtype=np.float32, copy=True)
+    links = sp.csr_matrix(
+        linked_ratings(ratings, config, block.user_ids), dtype=np.float32, copy=True
+    )
     links.data[:] = 1.0
-    return links
+    return int(block.user_ids[0]), links.tocsc()
 
 
-def _counts(links: sp.csr_matrix, n_movies: int) -> np.ndarray:
-    return np.bincount(links.indices, minlength=n_movies).astype(np.int64)
+def _counts(item: tuple[int, sp.csc_matrix], n_movies: int) -> np.ndarray:
+    return np.diff(item[1].indptr).astype(np.int64)
 
 
-def _co_occurrence(links: sp.csr_matrix) -> Iterator[tuple[int, sp.csr_matrix]]:
-    """(movie block, its rows of links^T links) for every movie block the users touched."""
-    by_movie = links.T.tocsr()
-    touched = np.unique(links.indices // ROWS_PER_BLOCK)
-    for key in touched.tolist():
-        start = key * ROWS_PER_BLOCK
-        rows = by_movie[start : min(start + ROWS_PER_BLOCK, by_movie.shape[0])]
-        yield key, (rows @ links).tocsr()
+def _to_cells(
+    item: tuple[int, sp.csc_matrix], bounds: np.ndarray
+) -> Iterator[tuple[tuple[int, int], tuple[int, sp.csr_matrix, sp.csr_matrix]]]:
+    """((J, K), (block, its users' links into J, into K)) for every cell both reach; J's links
+    in J's own columns, K's in movie codes."""
+    first_user, links = item
+    parts = [_columns(links, start, end) for start, end in pairwise(bounds)]
+    for j, (rows, _) in enumerate(parts):
+        for k, (_, columns) in enumerate(parts):
+            if rows.nnz and columns.nnz:
+                yield (j, k), (first_user, rows, columns)
 
 
-def _top_of_block(item: tuple[int, sp.csr_matrix], n_movies: int, k: int, weigh: Any) -> tuple:
-    key, block = item
-    start = key * ROWS_PER_BLOCK
-    rows = np.arange(start, min(start + ROWS_PER_BLOCK, n_movies))
-    return key, block_top_k(block, rows, k, weigh)
+def _columns(links: sp.csc_matrix, start: int, end: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The links into movies start..end: (in their own columns, in movie codes)."""
+    own = links[:, start:end].tocsr()
+    coded = sp.csr_matrix((own.data, own.indices + start, own.indptr), shape=links.shape)
+    return own, coded
 
 
-def _with_empty_blocks(
-    results: list[tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]]], n_movies: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Every movie block's result in order; a block nobody rated has no neighbours."""
-    found = dict(results)
-    parts = []
-    for key, start in enumerate(range(0, n_movies, ROWS_PER_BLOCK)):
-        rows = min(ROWS_PER_BLOCK, n_movies - start)
-        empty = (np.zeros(rows, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
-        parts.append(found.get(key, empty))
-    return parts
+def _cell_top_k(
+    cell: tuple[tuple[int, int], Iterable[tuple[int, sp.csr_matrix, sp.csr_matrix]]],
+    bounds: np.ndarray,
+    k: int,
+    weigh: Any,
+) -> tuple[int, Result]:
+    """(J, the top k of each movie of J among the movies of K), summed over every user."""
+    (j, _), parts = cell
+    parts = sorted(parts, key=lambda part: part[0])  # the same users in the same order
+    by_movie = sp.vstack([rows for _, rows, _ in parts]).T.tocsr()
+    others = sp.vstack([columns for _, _, columns in parts]).tocsr()
+    start, results = int(bounds[j]), []
+    for offset in range(0, by_movie.shape[0], ROWS_PER_BLOCK):
+        rows = np.arange(start + offset, start + min(offset + ROWS_PER_BLOCK, by_movie.shape[0]))
+        block = by_movie[offset : offset + ROWS_PER_BLOCK] @ others
+        results.append(block_top_k(block, rows, k, weigh))
+    return j, _joined(results)
+
+
+def _merged(row: tuple[int, Iterable[Result]], bounds: np.ndarray, k: int) -> tuple[int, Result]:
+    """(J, the top k of each movie of J), from the top k of every cell of J's row (the cells
+    hold disjoint columns)."""
+    j, results = row
+    rows = np.arange(int(bounds[j]), int(bounds[j + 1]))
+    counts, columns, values = _joined(list(results))
+    within = np.tile(np.arange(len(rows)), len(counts) // max(len(rows), 1))
+    shape = (len(rows), int(bounds[-1]))
+    candidates = sp.csr_matrix((values, (np.repeat(within, counts), columns)), shape=shape)
+    return j, block_top_k(candidates, rows, k, _as_is)
+
+
+def _every_row(merged: list[tuple[int, Result]], bounds: np.ndarray) -> list[Result]:
+    """Every movie block's result in order; a block that nobody's links reach has none."""
+    found = dict(merged)
+    empty = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+    return [
+        found.get(j, (np.zeros(end - start, np.int64), *empty))
+        for j, (start, end) in enumerate(pairwise(bounds))
+    ]
+
+
+def _joined(results: list[Result]) -> Result:
+    counts, indices, values = (np.concatenate(part) for part in zip(*results, strict=True))
+    return counts, indices, values
+
+
+def _as_is(block: sp.csr_matrix, rows: np.ndarray) -> None:
+    """The merge's ``weigh``: the candidates are similarities already."""
