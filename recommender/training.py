@@ -41,7 +41,7 @@ class TrainingConfig:
     of ml-latest-small (train users only; docs/evaluation.md has the figures).
     """
 
-    factors: int = 160  # the best k that keeps the bundle under 10 MB on ml-latest-small
+    factors: int = 160  # the best k of the tuning grid, which stops at 160 (bundle size)
     variant: str = "pure"  # zero-filled SVD: "centered" ranks at half the NDCG
     shrinkage: float = 1.0  # fold-in f = s^2 / (s^2 + 1.0 s_1^2 / n): a low-rank ridge
     seed: int = 0

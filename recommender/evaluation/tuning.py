@@ -39,8 +39,8 @@ from recommender.training import TrainingConfig, default_weights, in_memory_bund
 
 Blend = tuple[tuple[str, float], ...]  # (scorer name, weight) pairs: hashable, one per scorer
 
-# Searched in stages (see ``tune``); the factors stop at 160 because the bundle must stay under
-# 10 MB on ml-latest-small (item factors are movies x k float32: 6.2 MB at k = 160).
+# Searched in stages (see ``tune``); the factors stop at 160 to keep the bundle small (item factors
+# are movies x k float32: 6.2 MB at k = 160 on ml-latest-small, beside 6.2 MB of neighbours).
 TUNE_GRID: dict[str, Sequence[Any]] = {
     # (variant, item_norm_exponent, factors): one SVD each; "centered" is measured at two
     # sizes only, as evidence: it ranks at half the NDCG of "pure"
