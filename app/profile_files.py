@@ -347,12 +347,12 @@ def _entries(
     warnings = []
     if unknown_movies:
         warnings.append(
-            f"skipped {len(unknown_movies)} movie(s) that this model's catalogue does not have "
-            f"(movieIds {_first_few(unknown_movies)})"
+            f"skipped {counted(len(unknown_movies), 'movie')} that this model's catalogue does not "
+            f"have (movieIds {_first_few(unknown_movies)})"
         )
     if unknown_genres:
         names = [shorten(name, 40) for name in sorted(unknown_genres)]
-        warnings.append(f"ignored unknown genre(s): {_first_few(names)}")
+        warnings.append(f"ignored {counted(len(names), 'unknown genre')}: {_first_few(names)}")
     return LoadedProfile(list(entries.values()), warnings)
 
 
@@ -398,6 +398,11 @@ def _genres(value: Any, where: str) -> list[str]:
 def shorten(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters (with "…"): a message quotes a value, not a page."""
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 movie", "2 movies": a count in words people read."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _first_few(ids: Sequence[int | str], limit: int = 5) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.cached import recommendations
 from app.display import escape_markdown, format_rating, genre_chart, readable_title
-from app.profile_files import MAX_UPLOAD_BYTES, ProfileEntry, to_csv, to_json
+from app.profile_files import MAX_UPLOAD_BYTES, ProfileEntry, counted, to_csv, to_json
 from app.profile_link import LINK_PARAMETER
 from app.sidebar import Settings
 from app.state import clear_profile, load_upload, rate_movie, remove_movie, set_genres, stars_shown
@@ -31,7 +31,7 @@ def profile_side(rec: Recommender, key: str, settings: Settings) -> None:
         )
     else:
         st.caption(
-            f"{len(profile)} movie(s). A movie rated {neutral:g} stars or less counts as "
+            f"{counted(len(profile), 'movie')}. A movie rated {neutral:g} stars or less counts as "
             "disliked: similar films are pushed down. No stars counts as liked."
         )
         profile_list(rec, profile, neutral)

@@ -13,7 +13,7 @@ import random
 import streamlit as st
 
 from app.loading import titles_by_id
-from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError, parse_profile
+from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError, counted, parse_profile
 from app.profile_link import LINK_PARAMETER, profile_link, read_link
 from recommender import Recommender
 
@@ -169,7 +169,7 @@ def load_upload(rec: Recommender, key: str) -> None:
         ]  # fmt: skip
         return
     state.profile = {entry.movie_id: entry for entry in loaded.entries}
-    notes = [("success", f"Loaded {len(loaded.entries)} movie(s) from {uploaded.name}.")]
+    notes = [("success", f"Loaded {counted(len(loaded.entries), 'movie')} from {uploaded.name}.")]
     state.notes = notes + [("warning", warning) for warning in loaded.warnings]
 
 

@@ -270,10 +270,10 @@ def test_a_stale_link_keeps_what_it_can(trained_artifacts: Path, monkeypatch) ->
     at = start(trained_artifacts, monkeypatch, link="99999999:4,858:5,1:3:NoSuchGenre")
     assert profile(at) == {GODFATHER: 5.0, TOY_STORY: 3.0}
     shown = texts(at)
-    assert "skipped 1 movie(s) that this model's catalogue does not have (movieIds 99999999)" in (
+    assert "skipped 1 movie that this model's catalogue does not have (movieIds 99999999)" in (
         shown
     )
-    assert "ignored unknown genre(s): NoSuchGenre" in shown
+    assert "ignored 1 unknown genre: NoSuchGenre" in shown
     assert at.query_params["p"] == "858:5,1:3:"
 
 
@@ -420,7 +420,7 @@ def test_download_then_upload_restores_the_profile(app: AppTest) -> None:
         click(app, "clear_profile")
         upload(app, name, text.encode())
         assert app.session_state.profile == saved
-        assert f"Loaded 2 movie(s) from {name}" in app.success[0].value.replace("\\", "")
+        assert f"Loaded 2 movies from {name}" in app.success[0].value.replace("\\", "")
 
 
 DEEP_JSON = b'{"format": "movierec-profile", "version": 1, "movies": ' + b"[" * 200_000

@@ -77,8 +77,8 @@ def test_a_stale_link_keeps_what_the_catalogue_has() -> None:
     loaded = read("12345:4,858:5,1:3:Western")
     assert [e.movie_id for e in loaded.entries] == [858, 1]
     assert loaded.warnings == [
-        "skipped 1 movie(s) that this model's catalogue does not have (movieIds 12345)",
-        "ignored unknown genre(s): Western",
+        "skipped 1 movie that this model's catalogue does not have (movieIds 12345)",
+        "ignored 1 unknown genre: Western",
     ]
 
 

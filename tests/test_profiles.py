@@ -104,8 +104,8 @@ def test_unknown_movies_and_genres_are_skipped_with_a_warning() -> None:
     loaded = parse(text, "p.csv")
     assert loaded.entries == [ProfileEntry(1, "Toy Story (1995)", 4.0, ("Comedy",))]
     assert loaded.warnings == [
-        "skipped 1 movie(s) that this model's catalogue does not have (movieIds 99999)",
-        "ignored unknown genre(s): Western",
+        "skipped 1 movie that this model's catalogue does not have (movieIds 99999)",
+        "ignored 1 unknown genre: Western",
     ]
 
 
