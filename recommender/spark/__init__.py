@@ -7,6 +7,7 @@
 - ``ratings``: the ratings read once, validated with the local engine's messages, coded, cached.
 - ``blocks``: the rating matrix as cached blocks of user ranges; the bundle's users/ part files.
 - ``randomized``: the randomized SVD of recommender/svd.py, one pass per product.
+- ``neighbours``: the item-kNN of recommender/neighbours.py on a grid of movie blocks.
 - ``engine``: the stages, from a data folder to the bundle.
 """
 
