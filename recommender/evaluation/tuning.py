@@ -124,7 +124,7 @@ def tune(
     """
     grid = {**TUNE_GRID, **(grid or {})}
     validation = validation_set(data, seed)
-    bar = _yardstick(validation, k)
+    bar = yardstick(validation, k)
     progress(f"  EASE (lambda 500) on validation users: {bar}")
     best, svd_rows = _tune_svd(validation, TrainingConfig(), grid, k, progress)
     best, blend_rows = _tune_blend(validation, best, grid, k, bar, progress)
@@ -135,7 +135,7 @@ def tune(
     return best, table
 
 
-def _yardstick(validation: Validation, k: int) -> objectives.Yardstick:
+def yardstick(validation: Validation, k: int) -> objectives.Yardstick:
     """EASE at lambda 500 on the validation users: the bar of the rule."""
     recommender = fit_local(validation.train, TrainingConfig(factors=1))
     ease = Ease(validation.train.ratings, EASE_500.grid[0]["lam"])
