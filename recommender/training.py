@@ -59,7 +59,7 @@ class TrainingConfig:
     neighbour_asymmetry: float = 0.3
     neighbour_shrinkage: float = 10.0
     neighbours: int = 100
-    neighbour_sharpness: float = 4.0  # the 0-1 link strength to this power: strong links stand out
+    neighbour_sharpness: float = 2.0  # the 0-1 link strength to this power: strong links stand out
     neighbour_user_cap: int = 500
     # Steck's calibration: how strongly the list's genre mix is drawn to the profile's (0: off)
     calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
