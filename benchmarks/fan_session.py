@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.page_driver import REPO, serve
+from benchmarks.page_driver import CHROMIUM, CHROMIUM_ARGS, REPO, serve
 
 # movieIds of ml-latest-small (and of every MovieLens release: the ids are stable)
 PROFILES = {
@@ -46,7 +46,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, MOVIEREC_ARTIFACTS_DIR=str(args.artifacts_dir.resolve()))
     with serve(REPO / "main.py", env) as (url, _), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1100})
         for name, profile in PROFILES.items():
             page.goto(f"{url}/?p={profile}")

@@ -22,6 +22,13 @@ def movie_id(value: Any) -> int:
     return int(value)
 
 
+def user_id(value: Any) -> int:
+    """A userId given by a caller: a whole number (not a bool, a fraction or text)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"user_id must be a whole number, got {value!r}")
+    return int(value)
+
+
 def rating(movie_id: Any, rating: Any) -> float:
     """A profile rating: None (no rating) as NaN, else a number within 0.5-5."""
     if rating is None:

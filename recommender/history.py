@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +45,11 @@ class RatingHistory(Protocol):
     def __contains__(self, user_id: object) -> bool: ...
 
     def __len__(self) -> int: ...
+
+    def closed(self) -> RatingHistory:
+        """What stays once the bundle is let go (``Recommender.close``): the userIds, and no
+        open or mapped file; a row can no longer be read."""
+        ...
 
 
 def unknown_user(user_id: int) -> ValueError:
@@ -79,13 +84,29 @@ class CsrHistory:
     def __len__(self) -> int:
         return len(self.user_ids)
 
+    def closed(self) -> ClosedHistory:
+        return ClosedHistory(np.array(self.user_ids))  # a copy: the mapped file is let go
+
 
 class ClosedHistory:
-    """The userIds of a closed ``Recommender``'s history (a copy: the bundle's arrays are let
-    go); a row can no longer be read."""
+    """The userIds of a closed ``Recommender``'s history; a row can no longer be read. The
+    userIds are given, or read when first asked for (``source``: the part files are read only
+    if a page still asks)."""
 
-    def __init__(self, user_ids: np.ndarray):
-        self.user_ids = np.array(user_ids, dtype=np.int64)
+    def __init__(self, user_ids: np.ndarray | None = None, source: Any = None):
+        self._user_ids, self._source = user_ids, source
+
+    @cached_property
+    def user_ids(self) -> np.ndarray:
+        if self._user_ids is not None:
+            return self._user_ids
+        try:
+            return self._source()
+        except OSError as error:  # the bundle was pruned since
+            raise BundleError(f"this model was closed and its files are gone: {error}") from None
+
+    def closed(self) -> ClosedHistory:
+        return self
 
     def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
         raise BundleError("this model was closed (a newer bundle replaced it); load it again")
@@ -105,6 +126,19 @@ class PartitionedHistory:
         self.parts: list[dict[str, Any]] = sorted(section["parts"], key=lambda p: p["first_user"])
         self._firsts = [int(part["first_user"]) for part in self.parts]
         self._count = int(section["count"])
+        self._files: dict[str, Any] = {}  # open part files: footers read once
+
+    def _file(self, name: str) -> Any:
+        import pyarrow.parquet as pq
+
+        if name not in self._files:
+            self._files[name] = pq.ParquetFile(self.folder / name)
+        return self._files[name]
+
+    def closed(self) -> ClosedHistory:
+        self._files.clear()  # the part files are let go (a pruned bundle's space is freed)
+        known = self.__dict__.get("user_ids")
+        return ClosedHistory(known, source=self._read_user_ids)
 
     def _part(self, user_id: int) -> dict[str, Any] | None:
         """The part whose userId range holds ``user_id`` (ranges do not overlap)."""
@@ -116,7 +150,7 @@ class PartitionedHistory:
     def row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
         user_id = int(user_id)
         part = self._part(user_id)
-        found = None if part is None else _read_user(self.folder / part["file"], user_id)
+        found = None if part is None else _read_user(self._file(part["file"]), user_id)
         if found is None or len(found[0]) == 0:
             raise unknown_user(user_id)
         return found
@@ -137,6 +171,9 @@ class PartitionedHistory:
     def user_ids(self) -> np.ndarray:
         """Every userId, read from the parts' userId columns on first use (8 bytes a user:
         the user mode of the app asks for it, a visitor's recommendations never do)."""
+        return self._read_user_ids()
+
+    def _read_user_ids(self) -> np.ndarray:
         import pyarrow.parquet as pq
 
         chunks = []
@@ -147,17 +184,9 @@ class PartitionedHistory:
         return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
 
-@lru_cache(maxsize=8)
-def _parquet_file(path: Path) -> Any:
-    """An open part file: its footer (row-group statistics) is read once per process."""
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path)
-
-
-def _read_user(path: Path, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The user's (movie codes, ratings) from the row groups of one part that can hold them."""
-    file = _parquet_file(path)
+def _read_user(file: Any, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The user's (movie codes, ratings) from the row groups of one part (an open
+    ``ParquetFile``) that can hold them."""
     metadata = file.metadata
     groups = []
     for index in range(metadata.num_row_groups):

@@ -10,7 +10,6 @@ folded into the SVD factors); the seed's blend is ``weights={"content": 0.5, "ge
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,7 +25,7 @@ from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
 from recommender.filters import NO_FILTERS, Filters, genre_lists
 from recommender.genres import Genres
-from recommender.history import ClosedHistory, rating_history
+from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
@@ -127,7 +126,7 @@ class Recommender:
         """Let go of the bundle's arrays (their maps and open files go once no request holds a
         slice of them) and caches, when a newer bundle replaced this model. The catalogue stays
         (movies, genres, user ids) for pages still showing it; scoring raises ``BundleError``."""
-        self.history = ClosedHistory(self.history.user_ids)  # the mapped arrays are let go
+        self.history = self.history.closed()  # no mapped or open file of the bundle stays
         self.bundle.arrays.clear()
         for name in (*_SCORING, "title_search", "_table_columns"):
             self.__dict__.pop(name, None)
@@ -319,9 +318,7 @@ class Recommender:
 
     def _user_row(self, user_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(movie codes, ratings) of what a user of the data set rated."""
-        if isinstance(user_id, bool) or not isinstance(user_id, numbers.Integral):
-            raise ValueError(f"user_id must be a whole number, got {user_id!r}")
-        return self.history.row(int(user_id))
+        return self.history.row(arguments.user_id(user_id))
 
     @property
     def user_ids(self) -> np.ndarray:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import scipy.sparse as sp
 
+from recommender.bundle import BundleError
 from recommender.history import CsrHistory, PartitionedHistory
 
 BIG = 2**53  # a double cannot tell BIG from BIG + 1
@@ -97,3 +98,16 @@ def test_a_part_of_one_user_spanning_row_groups(ratings, tmp_path: Path):
     """User 13 has 6 ratings: two row groups of 3, both read."""
     parts = _parts(tmp_path, ratings, [0, len(USERS)])
     np.testing.assert_array_equal(parts.row(13)[1], [5.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+
+
+def test_a_closed_history_keeps_the_user_ids_and_reads_no_row(ratings, tmp_path: Path):
+    """Recommender.close: no part file stays open; the userIds are read only if asked for."""
+    parts = _parts(tmp_path, ratings, [0, 3, 5, len(USERS)])
+    parts.row(13)
+    assert parts._files  # the part that holds user 13 is open
+    closed = parts.closed()
+    assert parts._files == {}
+    np.testing.assert_array_equal(closed.user_ids, USERS)
+    np.testing.assert_array_equal(_csr_history(ratings).closed().user_ids, USERS)
+    with pytest.raises(BundleError, match="closed"):
+        closed.row(13)

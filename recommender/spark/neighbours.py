@@ -54,7 +54,7 @@ def neighbours_spark(
     links = blocks.map(partial(_links, n_movies=n_movies, config=config))
     links = links.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        counts = links.map(partial(_counts, n_movies=n_movies)).treeReduce(np.add)
+        counts = links.map(_counts).treeReduce(np.add)
         weigh = cosine_weigh(counts, config.neighbour_shrinkage, config.neighbour_asymmetry)
         k = max(0, min(config.neighbours, n_movies - 1))
         bounds = column_bounds(n_movies, int(counts.sum()), cores)
@@ -88,7 +88,8 @@ def _links(block: Block, n_movies: int, config: TrainingConfig) -> tuple[int, sp
     return int(block.user_ids[0]), links.tocsc()
 
 
-def _counts(item: tuple[int, sp.csc_matrix], n_movies: int) -> np.ndarray:
+def _counts(item: tuple[int, sp.csc_matrix]) -> np.ndarray:
+    """Each movie's links in one block (the columns of its links)."""
     return np.diff(item[1].indptr).astype(np.int64)
 
 
