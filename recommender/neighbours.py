@@ -285,8 +285,8 @@ def profile_scores(matrix: sp.csr_matrix, codes: np.ndarray, weights: np.ndarray
 
 
 class NeighbourScorer(Scorer):
-    """Fans also liked: RP3beta neighbours of the liked movies; a disliked movie pushes its own
-    neighbours down (and nothing else)."""
+    """Fans also liked: the shrunk-cosine neighbours (``cosine``) of the liked movies; a
+    disliked movie pushes its own neighbours down (and nothing else)."""
 
     name = "neighbours"
     label = "Fans also liked"
