@@ -16,6 +16,7 @@ from recommender import evaluation as ev
 from recommender.data import Dataset, load_dataset
 from recommender.evaluation import objectives
 from recommender.evaluation.__main__ import main as evaluation_cli
+from recommender.evaluation.harness import blend_scorer, with_models
 
 SEED = 0
 
@@ -81,6 +82,32 @@ def test_the_harness_ranks_exactly_what_recommend_returns(
     for case, top in zip(cases, results["hybrid"].lists, strict=True):
         shipped = new_user_recommender.recommend(case.profile, n=20)["movieId"].tolist()
         assert new_user_recommender.movie_ids[top].tolist() == shipped
+
+
+def test_an_anchor_offered_as_a_part_ranks_as_the_anchor_alone(
+    new_user: ev.Split, new_user_recommender: Recommender
+):
+    """``with_models``: weight on the model's part alone gives the model's own top 20; the
+    model is asked once per profile, however many blends use it."""
+    ease = ev.Ease(new_user.train.ratings, 500.0)
+    asked: list[int] = []
+
+    def model(codes: np.ndarray) -> np.ndarray:
+        asked.append(len(codes))
+        return ease.scores(codes)
+
+    parts = with_models({"EASE": model})
+    scorers = {
+        "part": blend_scorer(new_user_recommender, {"EASE": 1.0}, 0.0, parts),
+        "mixed": blend_scorer(new_user_recommender, {"EASE": 0.5, "personal": 0.5}, 0.0, parts),
+        "anchor": lambda case, scored: ease.scores(scored.request.codes),
+    }
+    cases = new_user.cases[:5]
+    results = ev.rank(new_user_recommender, cases, scorers, 20)
+    for part, anchor in zip(results["part"].lists, results["anchor"].lists, strict=True):
+        assert part.tolist() == anchor.tolist()
+    assert results["mixed"].lists[0].tolist() != results["part"].lists[0].tolist()
+    assert asked == [5] * len(cases)
 
 
 def test_for_user_scorer_ranks_what_for_user_returns(data: Dataset):

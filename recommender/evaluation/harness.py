@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from recommender.data import Dataset
 from recommender.evaluation import metrics
 from recommender.evaluation.judging import Judge, metric_names
 from recommender.evaluation.splits import Case
-from recommender.hybrid import Recommender, ScoredProfile, blend
+from recommender.hybrid import Recommender, ScoredProfile, blend, rescale
 from recommender.training import TrainingConfig, in_memory_bundle
 
 Progress = Callable[[str], None]
@@ -113,17 +113,47 @@ class Blended:
     calibration: float | None = None
 
 
+PartsFn = Callable[[ScoredProfile], Mapping[str, np.ndarray]]  # a profile's parts to blend
+
+
+def product_parts(scored: ScoredProfile) -> Mapping[str, np.ndarray]:
+    """The parts ``recommend`` blends: the registered scorers' own."""
+    return scored.parts
+
+
+def with_models(models: Mapping[str, Callable[[np.ndarray], np.ndarray]]) -> PartsFn:
+    """The product's parts plus one part per model (profile movie codes -> a score per
+    movie, put on 0-1 over what may be recommended, as the scorers' are): an anchor offered
+    to the blend as one more scorer. Computed once per profile for every blend that asks."""
+    last: list[Any] = [None, {}]
+
+    def parts(scored: ScoredProfile) -> Mapping[str, np.ndarray]:
+        if last[0] is not scored:
+            codes, allowed = scored.request.codes, scored.allowed
+            added = {
+                name: rescale(np.asarray(model(codes), np.float32), allowed)
+                for name, model in models.items()
+            }
+            last[:] = [scored, {**scored.parts, **added}]
+        return last[1]
+
+    return parts
+
+
 def blend_scorer(
-    recommender: Recommender, weights: dict[str, float], calibration: float | None = None
+    recommender: Recommender,
+    weights: Mapping[str, float],
+    calibration: float | None = None,
+    parts: PartsFn = product_parts,
 ) -> ScoreFn:
-    """A blend of the product's parts; an empty profile gets the popularity order, as
-    ``recommend`` gives the cold-start list."""
+    """A blend of the product's parts (or of ``parts``, see ``with_models``); an empty
+    profile gets the popularity order, as ``recommend`` gives the cold-start list."""
     popularity = np.asarray(recommender.popularity.score, dtype=np.float64)
 
     def score(case: Case, scored: ScoredProfile) -> Blended | np.ndarray:
         if not scored.parts:
             return popularity
-        return Blended(blend(scored.parts, weights), calibration)
+        return Blended(blend(parts(scored), weights), calibration)
 
     return score
 

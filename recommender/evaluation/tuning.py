@@ -15,12 +15,14 @@ from recommender.evaluation import objectives
 from recommender.evaluation.anchors import EASE_500, Anchor
 from recommender.evaluation.baselines import Ease
 from recommender.evaluation.harness import (
+    PartsFn,
     Progress,
     ScoreFn,
     blend_scorer,
     fit_local,
     harness_scorers,
     mean,
+    product_parts,
     quiet,
     rank,
     sequel_hit_rates,
@@ -86,12 +88,13 @@ def validation_figures(
     k: int,
     blends: Sequence[Blend],
     calibrations: Sequence[float] = (0.0,),
+    parts: PartsFn = product_parts,
 ) -> dict[tuple[Blend, float], dict[str, float]]:
     """The validation figures (``objectives.figures``) of every blend at every calibration
-    strength, on the new-user cases."""
+    strength, on the new-user cases; ``parts``: what is blended (``harness.with_models``)."""
     judge = Judge.of(recommender)
     chosen = list(product(blends, calibrations))
-    scorers = {str(c): blend_scorer(recommender, dict(c[0]), c[1]) for c in chosen}
+    scorers = {str(c): blend_scorer(recommender, dict(c[0]), c[1], parts) for c in chosen}
     results = {
         size: rank(recommender, cases, scorers, k, judge=judge)
         for size, cases in validation.cases.items()
