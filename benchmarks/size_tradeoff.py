@@ -50,8 +50,7 @@ ANCHOR_PART_LEVELS = {  # general CF, popularity under another name, is left out
     "EASE": (0.0, 0.2, 0.4, 0.6),
     "RP3beta": (0.0, 0.2, 0.4, 0.6),
 }
-SHOWN = [f"NDCG@{K} profile {size}" for size in TUNE_PROFILE_SIZES]
-SHOWN += [objectives.SEQUELS, f"tail NDCG@{K}", "overlap", "miscalibration"]
+SHOWN = [objectives.SEQUELS, f"tail NDCG@{K}", "overlap", "miscalibration"]  # beside NDCG
 
 
 def anchor_blends() -> list[Blend]:
@@ -116,7 +115,7 @@ def best_rows(table: pd.DataFrame, anchors: pd.DataFrame, sequels: float) -> pd.
             if len(rows):
                 best = rows.loc[rows[column].idxmax()]
                 chosen.append({"movies": size, "which": name, "NDCG": best[column],
-                               "blend": best["blend"], **best[SHOWN[-4:]]})  # fmt: skip
+                               "blend": best["blend"], **best[SHOWN]})  # fmt: skip
         anchor = anchors.loc[anchors[column].idxmax()]
         chosen.append({"movies": size, "which": "best anchor", "NDCG": anchor[column],
                        "blend": f"{anchor['anchor']} {anchor['params']}"})  # fmt: skip

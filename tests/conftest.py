@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,16 @@ DEFAULT_DATA = next(
     ),
     REPO / "data",
 )
+
+
+def run_trainer(
+    *args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO
+) -> subprocess.CompletedProcess:
+    """``python train_and_save_model.py *args`` in a fresh process, its output captured."""
+    command = [sys.executable, str(REPO / "train_and_save_model.py"), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env
+    )
 
 
 @pytest.fixture(scope="session")

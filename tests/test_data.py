@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,23 +9,13 @@ import pytest
 
 from recommender import DataError, Recommender, TrainingConfig, train
 from recommender.data import load_dataset
-from tests.conftest import REPO, TINY_MOVIES, write_csv
+from tests.conftest import TINY_MOVIES, run_trainer, write_csv
 
 RATINGS_HEADER = "userId,movieId,rating,timestamp\n"
 
 
 def _ratings(folder: Path, body: str, header: str = RATINGS_HEADER) -> None:
     write_csv(folder, "ratings.csv", header + body)
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(REPO / "train_and_save_model.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
 
 
 BAD_RATINGS = [
@@ -185,12 +173,12 @@ def test_fewer_users_than_factors_lowers_k_and_says_so(tiny_data, tmp_path):
 
 def test_cli_exits_2_with_one_line_and_keeps_the_previous_bundle(tiny_data, tmp_path):
     artifacts = tmp_path / "artifacts"
-    good = run_cli("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
+    good = run_trainer("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
     assert good.returncode == 0, good.stderr
     assert "bundle:" in good.stdout and "trained on 12 ratings from 4 users" in good.stdout
     before = (artifacts / "CURRENT").read_text()
     _ratings(tiny_data, "1,1,4.0,10\n1,2,9.5,11\n")
-    bad = run_cli("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
+    bad = run_trainer("--data-dir", str(tiny_data), "--artifacts-dir", str(artifacts))
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "error: ratings.csv: column 'rating', row 3: 9.5 is outside 0.5-5"
@@ -201,7 +189,7 @@ def test_cli_exits_2_with_one_line_and_keeps_the_previous_bundle(tiny_data, tmp_
 
 
 def test_cli_names_a_missing_data_file(tmp_path):
-    result = run_cli("--data-dir", str(tmp_path / "nothing"), "--artifacts-dir", str(tmp_path))
+    result = run_trainer("--data-dir", str(tmp_path / "nothing"), "--artifacts-dir", str(tmp_path))
     assert result.returncode == 2
     assert "movies.csv: file not found" in result.stderr
     assert "--download" in result.stderr

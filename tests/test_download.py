@@ -12,8 +12,7 @@ import pytest
 
 from recommender import DataError
 from recommender.download import download_movielens
-from tests.conftest import TINY_MOVIES
-from tests.test_data import run_cli
+from tests.conftest import TINY_MOVIES, run_trainer
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def test_download_unpacks_a_checked_zip_and_training_goes_on(served, tmp_path):
     www, base = served
     _zip(www / "ml.zip", {"movies.csv": TINY_MOVIES, "ratings.csv": RATINGS, "README.txt": "x"})
     data = tmp_path / "data"
-    result = run_cli(
+    result = run_trainer(
         "--data-dir", str(data), "--artifacts-dir", str(tmp_path / "artifacts"),
         "--download", "--download-url", f"{base}/ml.zip",
     )  # fmt: skip
@@ -65,7 +64,7 @@ def test_a_zip_without_ratings_or_not_a_zip_is_refused(served, tmp_path):
 
 def test_no_network_fails_with_one_line_saying_where_to_put_the_files(served, tmp_path):
     _, base = served
-    result = run_cli(
+    result = run_trainer(
         "--data-dir", str(tmp_path / "data"), "--artifacts-dir", str(tmp_path / "a"),
         "--download", "--download-url", f"{base}/missing.zip",
     )  # fmt: skip

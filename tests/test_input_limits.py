@@ -8,8 +8,6 @@ from __future__ import annotations
 import codecs
 import json
 import random
-import subprocess
-import sys
 
 import pytest
 
@@ -25,7 +23,7 @@ from app.profile_files import (
 )
 from recommender import DataError, Recommender, train
 from recommender.data import load_dataset
-from tests.conftest import REPO, TINY_MOVIES, write_csv
+from tests.conftest import TINY_MOVIES, run_trainer, write_csv
 
 RATINGS = "userId,movieId,rating\n1,1,4.0\n2,2,3.0\n3,1,5.0\n"
 
@@ -80,13 +78,7 @@ def test_the_cli_says_it_in_one_line_without_a_traceback(tmp_path):
     write_bytes(data, "movies.csv", "movieId,title,genres\n1,Café (2001),Drama\n".encode("cp1252"))
     write_csv(data, "ratings.csv", "userId,movieId,rating\n1,1,4.0\n")
     options = ["--data-dir", str(data), "--artifacts-dir", str(tmp_path / "artifacts")]
-    result = subprocess.run(
-        [sys.executable, "train_and_save_model.py", *options],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
+    result = run_trainer(*options)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "error: movies.csv: line 2, character 6: not UTF-8 text (byte 0xe9: invalid continuation "

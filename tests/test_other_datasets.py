@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from benchmarks.generate_movielens import generate
 from recommender import Recommender
-from tests.test_data import run_cli
+from tests.conftest import run_trainer
 
 
 def test_train_and_serve_a_generated_data_set(tmp_path):
     data = tmp_path / "generated"
     counts = generate(data, users=300, movies=800, ratings=20_000, seed=5)
-    result = run_cli("--data-dir", str(data), "--artifacts-dir", str(tmp_path / "artifacts"))
+    result = run_trainer("--data-dir", str(data), "--artifacts-dir", str(tmp_path / "artifacts"))
     assert result.returncode == 0, result.stderr
     assert f"from {counts['users']:,} users of {counts['movies']:,} movies" in result.stdout
     rec = Recommender.load(tmp_path / "artifacts")

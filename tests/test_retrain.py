@@ -13,7 +13,7 @@ import train_and_save_model
 from recommender.bundle import CURRENT
 from recommender.retrain import needs_training
 from recommender.training import TrainingConfig
-from tests.test_data import run_cli
+from tests.conftest import run_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_without_data_the_message_says_where_the_files_go(tmp_path: Path) -> Non
     """In a subprocess, as make runs it: one line with the exact paths and DATA_DIR=."""
     data = tmp_path / "data"
     data.mkdir()
-    result = run_cli("--data-dir", str(data), "--artifacts-dir", str(tmp_path / "a"))
+    result = run_trainer("--data-dir", str(data), "--artifacts-dir", str(tmp_path / "a"))
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"error: {data / 'movies.csv'}: file not found")

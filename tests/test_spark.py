@@ -38,7 +38,7 @@ from recommender.evaluation import NEW_USER, evaluate, fit_local, new_user_split
 from recommender.evaluation.metrics import ndcg_at_k
 from recommender.spark import EngineError, spark_session, train_spark
 from recommender.spark import neighbours as spark_neighbours
-from tests.conftest import REPO, TINY_MOVIES, write_csv
+from tests.conftest import REPO, TINY_MOVIES, run_trainer, write_csv
 from tests.test_data import BAD_RATINGS, RATINGS_HEADER
 
 TOY_STORY = 1
@@ -419,10 +419,7 @@ def test_python_workers_run_the_drivers_interpreter(spark):
 def _cli(
     *args: str, env: dict | None = None, timeout: float = 300, cwd: Path = REPO
 ) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(REPO / "train_and_save_model.py"), "--engine", "spark", *args]
-    return subprocess.run(
-        command, capture_output=True, text=True, cwd=cwd, timeout=timeout, env=env
-    )
+    return run_trainer("--engine", "spark", *args, env=env, timeout=timeout, cwd=cwd)
 
 
 def test_cli_spark_engine_exits_2_with_the_local_message(tiny_data: Path, tmp_path: Path):
