@@ -38,7 +38,11 @@ def about_model(rec: Recommender) -> None:
     )
     for note in manifest.get("notes", []):
         st.caption(escape_markdown(str(note)))
-    evaluation_summary(manifest.get("evaluation"), rec.evaluation_overview())
+    # The app asks the evaluation for its figures itself (the model never imports the
+    # evaluation); imported here, as only "About" needs it.
+    from recommender.evaluation.report import manifest_overview
+
+    evaluation_summary(manifest.get("evaluation"), manifest_overview(manifest.get("evaluation")))
     st.markdown("**Parameters**")
     weights = {f"{name}_weight": weight for name, weight in rec.default_weights.items()}
     parameters = {**manifest.get("parameters", {}), **weights}

@@ -25,94 +25,17 @@ factors, which ranks better here than the plain projection.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recommender.bundle import expect_array
+from recommender.model import CollaborativeModel, Model, TrainingConfig
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
 
-if TYPE_CHECKING:
-    from recommender.training import Model, TrainingConfig
-
 VARIANTS = ("pure", "centered")
-
-
-@dataclass(frozen=True)
-class CollaborativeModel:
-    """SVD factors. Index of ``item_factors`` = movie code; of ``user_factors`` = user code."""
-
-    item_factors: np.ndarray  # movies x k: V
-    singular_values: np.ndarray  # k: s
-    user_factors: np.ndarray | None  # users x k: U * s (training only; not in the bundle)
-    user_means: np.ndarray | None  # users: the mean removed per user ("centered"), else zeros
-    variant: str
-    shrinkage: float = 0.0  # relative to the largest squared singular value
-    item_scale: np.ndarray | None = None  # movies: d, the column normalisation (None: all 1)
-    shrinkage_decay: float = 0.0  # the shrinkage of an n-movie profile is shrinkage * n^-decay
-
-    @property
-    def k(self) -> int:
-        return int(self.singular_values.shape[0])
-
-    @property
-    def fold_in_weights(self) -> np.ndarray:
-        """f per factor: how much of each factor a folded-in one-movie profile keeps."""
-        return self.fold_in_weights_for(1)
-
-    def fold_in_weights_for(self, n_movies: int) -> np.ndarray:
-        """f per factor for a profile of ``n_movies``.
-
-        A longer profile is more evidence, so it is shrunk less: shrinkage * n^-decay. The
-        evaluation measured the best shrinkage falling from 1 (one movie) to 0.1 (ten movies).
-        """
-        squared = self.singular_values.astype(np.float64) ** 2
-        if self.shrinkage <= 0 or len(squared) == 0:
-            return np.ones_like(squared, dtype=np.float32)
-        shrinkage = self.shrinkage * max(n_movies, 1) ** -self.shrinkage_decay
-        return (squared / (squared + shrinkage * squared.max())).astype(np.float32)
-
-    def _unscale(self, scores: np.ndarray) -> np.ndarray:
-        """Undo the column normalisation on scores of every movie (last axis)."""
-        return scores if self.item_scale is None else scores * self.item_scale
-
-    def predict(self, user_codes: np.ndarray) -> np.ndarray:
-        """Predicted ratings of the given users for every movie (len(users) x movies)."""
-        users = np.atleast_1d(user_codes)
-        if self.user_factors is None or self.user_means is None:
-            raise ValueError("these factors were loaded without their users: no predictions")
-        scores = self._unscale(self.user_factors[users] @ self.item_factors.T)
-        return scores + self.user_means[users, None]
-
-    def general_scores(self) -> np.ndarray:
-        """Mean predicted rating of each movie over all users, in O((users + movies) * k).
-
-        mean_u(U_u s V_i + b_u) = (mean_u U_u s) V_i + mean_u b_u: no users x movies matrix.
-        """
-        if self.user_factors is None or self.user_means is None:
-            raise ValueError("these factors were loaded without their users: no general score")
-        mean_user = self.user_factors.mean(axis=0, dtype=np.float64)
-        mean_offset = float(self.user_means.mean()) if len(self.user_means) else 0.0
-        general = self._unscale(self.item_factors @ mean_user.astype(np.float32))
-        return general + np.float32(mean_offset)
-
-    def fold_in(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """The factor vector of a new user who gave ``values`` to ``movie_codes``."""
-        codes = np.asarray(movie_codes)
-        values = np.asarray(values, dtype=np.float32)
-        if self.variant == "centered" and len(values) > 1:
-            values = values - values.mean()
-        if self.item_scale is not None:
-            values = values / self.item_scale[codes]
-        projected = values @ self.item_factors[codes]
-        return projected * self.fold_in_weights_for(len(codes))
-
-    def personal_scores(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Fold-in scores of every movie for a new user's profile (O(movies * k))."""
-        return self._unscale(self.item_factors @ self.fold_in(movie_codes, values))
 
 
 def prepare_matrix(ratings: sp.csr_matrix, variant: str) -> tuple[sp.csr_matrix, np.ndarray]:

@@ -8,66 +8,23 @@ genres matrix: there is never a movies x movies similarity matrix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from collections.abc import Mapping, Sequence
+from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recommender.bundle import csr_arrays, expect_array, expect_csr
 from recommender.data import NO_GENRES
+from recommender.model import ContentModel, Model, TrainingConfig
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
-
-if TYPE_CHECKING:
-    from recommender.training import Model, TrainingConfig
 
 
 def genre_tokens(genres: str) -> list[str]:
     """The genres of a MovieLens genres field, each one token: "Sci-Fi|Film-Noir" -> 2 tokens."""
     tokens = (token.strip() for token in str(genres).split("|"))
     return [token for token in tokens if token and token != NO_GENRES]
-
-
-@dataclass(frozen=True)
-class ContentModel:
-    """Row-normalised TF-IDF vectors of every movie's genres (index = movie code)."""
-
-    matrix: sp.csr_matrix  # movies x genres, float32, rows of unit length (or zero)
-    genres: list[str]  # the vocabulary, column order
-    idf: np.ndarray  # float32 per genre
-
-    def vectorize(self, genres: Iterable[str]) -> np.ndarray:
-        """The unit TF-IDF vector of one list of genres (unknown genres are ignored)."""
-        index = {genre: column for column, genre in enumerate(self.genres)}
-        vector = np.zeros(len(self.genres), dtype=np.float64)
-        for genre in genres:
-            if genre in index:
-                vector[index[genre]] = self.idf[index[genre]]
-        norm = np.linalg.norm(vector)
-        return vector / norm if norm > 0 else vector
-
-    def profile_vector(
-        self, genre_lists: Sequence[Iterable[str]], weights: Sequence[float]
-    ) -> np.ndarray:
-        """The weighted sum of each profile movie's genre vector."""
-        vector = np.zeros(len(self.genres), dtype=np.float64)
-        for genres, weight in zip(genre_lists, weights, strict=True):
-            vector += weight * self.vectorize(genres)
-        return vector
-
-    def scores(self, profile: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every movie to the profile vector (0 for an empty profile)."""
-        norm = np.linalg.norm(profile)
-        if norm == 0:
-            return np.zeros(self.matrix.shape[0], dtype=np.float32)
-        return (self.matrix @ (profile / norm)).astype(np.float32)
-
-    def movie_genres(self, code: int) -> list[str]:
-        """The genres the model knows for one movie."""
-        row = self.matrix.indices[self.matrix.indptr[code] : self.matrix.indptr[code + 1]]
-        return [self.genres[column] for column in sorted(row)]
 
 
 def fit_content(genres: Sequence[str]) -> ContentModel:

@@ -136,17 +136,6 @@ class Recommender:
             raise BundleError("this model was closed (a newer bundle replaced it); load it again")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def evaluation_overview(self) -> pd.DataFrame | None:
-        """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation
-        recorded in the manifest; None when there is none, or not in that shape."""
-        from recommender.evaluation.report import ndcg_overview  # only "About" asks for it
-
-        evaluation = self.manifest.get("evaluation")
-        try:
-            return ndcg_overview(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
-        except (KeyError, TypeError, ValueError):
-            return None
-
     # --- ids and profiles ------------------------------------------------------------------
 
     def codes_of(self, movie_ids: Iterable[int]) -> np.ndarray:

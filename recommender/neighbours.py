@@ -28,18 +28,16 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from recommender.bundle import csr_arrays, expect_csr
+from recommender.model import Model, TrainingConfig
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
-
-if TYPE_CHECKING:
-    from recommender.training import Model, TrainingConfig
 
 ROWS_PER_BLOCK = 512  # movies per block of co-occurrence counts (about 40 MB at 32M)
 PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core

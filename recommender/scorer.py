@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # training imports the registry, which imports the scorers: no cycle at run time
-    from recommender.training import Model, TrainingConfig
+if TYPE_CHECKING:
+    from recommender.model import Model, TrainingConfig
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,52 +19,22 @@ import scipy.sparse as sp
 
 from recommender.artifacts import trainer_lock
 from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
-from recommender.collaborative import CollaborativeModel, effective_factors, fit_svd
-from recommender.content import ContentModel, fit_content
+from recommender.collaborative import effective_factors, fit_svd
+from recommender.content import fit_content
 from recommender.data import Dataset, find_input_files, load_dataset
-from recommender.popularity import Popularity, fit_popularity
+from recommender.model import (  # TrainingConfig: re-exported
+    CollaborativeModel,
+    Model,
+    TrainingConfig,
+)
+from recommender.popularity import fit_popularity
 from recommender.registry import SCORERS
-from recommender.scorer import Scorer
 
 Progress = Callable[[str], None]
 
 
 class TrainingError(RuntimeError):
     """Training produced something that must not be served (say, factors that are not finite)."""
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Parameters of a training run; stored in the bundle manifest.
-
-    The defaults were chosen by ``python -m recommender.evaluate --tune`` on validation users
-    of ml-latest-small (train users only; docs/evaluation.md has the figures).
-    """
-
-    factors: int = 160  # the best k of the tuning grid, which stops at 160 (bundle size)
-    variant: str = "pure"  # zero-filled SVD: "centered" ranks at half the NDCG
-    shrinkage: float = 1.0  # fold-in f = s^2 / (s^2 + 1.0 s_1^2 / n): a low-rank ridge
-    seed: int = 0
-    popularity_quantile: float = 0.98  # m of the weighted rating (0.99: < 100 movies qualify)
-    popular_pool: int = 100
-    # (scorer name, weight) pairs that replace the scorers' own default weights in the blend
-    weights: tuple[tuple[str, float], ...] = ()
-    # A rating above neutral_rating is a like, (r - n) / (5 - n) strong; at or below it, a
-    # dislike, which only pushes its own neighbours down (dislike_weight: how hard).
-    neutral_rating: float = 2.0
-    dislike_weight: float = 1.0
-    # Neighbours ("fans also liked"): movies two people both rated at least neighbour_rating
-    # are linked; similarity co / (n_i^a n_j^(1-a) + shrinkage), the top `neighbours` kept.
-    neighbour_rating: float = 0.0
-    neighbour_asymmetry: float = 0.3
-    neighbour_shrinkage: float = 10.0
-    neighbours: int = 100
-    neighbour_sharpness: float = 2.0  # the 0-1 link strength to this power: strong links stand out
-    neighbour_user_cap: int = 500
-    # Steck's calibration: how strongly the list's genre mix is drawn to the profile's (0: off)
-    calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
-    item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
-    shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
 
 
 @dataclass
@@ -76,19 +46,6 @@ class TrainingSummary:
     bundle_bytes: int
     timings: dict[str, float]
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Model:
-    """Everything trained, before it is written."""
-
-    data: Dataset
-    popularity: Popularity
-    content: ContentModel
-    cf: CollaborativeModel
-    # scorers an engine built itself, by name (the Spark engine's neighbours come from its
-    # executors); every other registered scorer is built by its own from_training
-    scorers: dict[str, Scorer] = field(default_factory=dict)
 
 
 def default_weights(config: TrainingConfig) -> dict[str, float]:

@@ -14,7 +14,8 @@ PRODUCT = sorted([*REPO.glob("recommender/**/*.py"), *REPO.glob("app/**/*.py"), 
 MAX_FILE_LINES, MAX_FUNCTION_LINES = 500, 60
 # What the page may import from the model side: the public face of the package.
 UI_MAY_IMPORT = {
-    "recommender": {"BundleError", "Filters", "Recommender", "display_title", "title_years"}
+    "recommender": {"BundleError", "Filters", "Recommender", "display_title", "title_years"},
+    "recommender.evaluation.report": {"manifest_overview"},  # the About page's figures
 }
 
 
@@ -83,3 +84,76 @@ def test_no_module_uses_another_modules_private_names(path: Path):
             and node.value.id in modules
         ):
             raise AssertionError(f"{_name(path)} uses {node.value.id}.{node.attr}")
+
+
+# The package's entry points that run the evaluation (``python -m recommender.evaluate``).
+EVALUATION_ENTRY_POINTS = {"recommender.evaluate"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in REPO.glob("recommender/**/*.py")}
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    """The project modules a module imports anywhere (top level, in functions, under
+    TYPE_CHECKING): ``from a import b`` is module ``a.b`` when that is a module, else ``a``."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in MODULES else node.module)
+    return found & set(MODULES) | {name for name in found if name.split(".")[0] == "app"}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    return {name: _imported(ast.parse(path.read_text())) for name, path in MODULES.items()}
+
+
+def _a_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (the modules in order, the first repeated), or None."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        if module in path:
+            return [*path[path.index(module) :], module]
+        if module in done:
+            return None
+        for imported in sorted(graph.get(module, ())):
+            circle = visit(imported, [*path, module])
+            if circle:
+                return circle
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        circle = visit(module, [])
+        if circle:
+            return circle
+    return None
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert _a_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _a_circle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_circle_in_the_recommender_package():
+    graph = {module: imported & set(MODULES) for module, imported in _import_graph().items()}
+    circle = _a_circle(graph)
+    assert circle is None, "import circle: " + " -> ".join(circle or [])
+
+
+def test_no_model_module_imports_the_app_or_the_evaluation():
+    for module, imported in _import_graph().items():
+        if module.startswith("recommender.evaluation") or module in EVALUATION_ENTRY_POINTS:
+            continue
+        upward = {name for name in imported if name.split(".")[:2] == ["recommender", "evaluation"]}
+        upward |= {name for name in imported if name.split(".")[0] == "app"}
+        assert not upward, f"{module} imports {sorted(upward)}"

@@ -28,6 +28,15 @@ def format_table(result: EvaluationResult) -> str:
     return text
 
 
+def manifest_overview(evaluation: Any) -> pd.DataFrame | None:
+    """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation a
+    manifest records (its "evaluation" section); None when there is none, or not in that shape."""
+    try:
+        return ndcg_overview(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def ndcg_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
     """NDCG@k (± its standard error) per scorer: one column per profile size, then known users.
 

@@ -40,7 +40,7 @@ from recommender.neighbours import (
 from recommender.spark.blocks import Block
 
 if TYPE_CHECKING:
-    from recommender.training import TrainingConfig
+    from recommender.model import TrainingConfig
 
 LINKS_PER_CELL = 16_000_000  # links of two column blocks a cell may receive (about 200 MB)
 Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
