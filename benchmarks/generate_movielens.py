@@ -171,12 +171,34 @@ def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(prob), np.array(alias, dtype=np.int64)
 
 
-def make_popularity(m: int) -> Popularity:
+def make_popularity(m: int, offset: float = ZIPF_OFFSET) -> Popularity:
     """Zipf weights with an exponential tail cut-off, by popularity rank."""
-    rank = np.arange(m, dtype=np.float64)
-    weights = (rank + ZIPF_OFFSET) ** -ZIPF_EXPONENT * np.exp(-rank / TAIL_CUTOFF_RANK)
-    weights /= weights.sum()
+    weights = _zipf_weights(m, offset)
     return Popularity(weights, *_alias_table(weights))
+
+
+def _zipf_weights(m: int, offset: float) -> np.ndarray:
+    rank = np.arange(m, dtype=np.float64)
+    weights = (rank + offset) ** -ZIPF_EXPONENT * np.exp(-rank / TAIL_CUTOFF_RANK)
+    return weights / weights.sum()
+
+
+def head_offset(m: int, user_counts: np.ndarray, share: float) -> float:
+    """The Zipf offset that makes the most-rated movie rated by about ``share`` of the users
+    (``--head-share``; ML-32M's most-rated film has about half of them): a smaller offset
+    sharpens the head. A user who rates n movies misses the top one with (1 - w_0)^n (draws
+    without replacement make it a little likelier still)."""
+    counts = user_counts.astype(np.float64)
+
+    def rated_by(offset: float) -> float:
+        top = _zipf_weights(m, offset)[0]
+        return float(np.mean(1 - (1 - top) ** counts))
+
+    lo, hi = 1e-3, 1e4  # rated_by falls as the offset grows
+    for _ in range(60):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if rated_by(mid) > share else (lo, mid)
+    return (lo * hi) ** 0.5
 
 
 # ---------------------------------------------------------------------------- movies
@@ -260,7 +282,7 @@ def _genres(rng: np.random.Generator, factors: np.ndarray) -> tuple[list[str], n
     return strings, member
 
 
-def make_movies(rng: np.random.Generator, m: int) -> Movies:
+def make_movies(rng: np.random.Generator, m: int, offset: float = ZIPF_OFFSET) -> Movies:
     """Build the movie table and the movie side of the rating model."""
     ids = _movie_ids(rng, m)
     years = _release_years(rng, m)
@@ -268,7 +290,7 @@ def make_movies(rng: np.random.Generator, m: int) -> Movies:
     factors = (rng.standard_normal((m, RANK)) * FACTOR_SD).astype(np.float32)
     genres, member = _genres(rng, factors)
     perm = rng.permutation(m)
-    popularity = make_popularity(m)
+    popularity = make_popularity(m, offset)
     # Popular movies are rated a little higher in MovieLens; tie bias to log popularity.
     # Centre on the rating-weighted mean so the global mean stays put at any catalogue size.
     w = popularity.weights
@@ -497,15 +519,27 @@ def write_movies(path: Path, movies: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------- entry points
 
 
-def generate(out_dir: str | Path, users: int, movies: int, ratings: int, seed: int = 0) -> dict:
-    """Generate movies.csv and ratings.csv in `out_dir`; returns the actual counts."""
+def generate(
+    out_dir: str | Path,
+    users: int,
+    movies: int,
+    ratings: int,
+    seed: int = 0,
+    head_share: float | None = None,
+) -> dict:
+    """Generate movies.csv and ratings.csv in `out_dir`; returns the actual counts.
+    ``head_share``: the share of users who rate the most-rated movie (default: the Zipf
+    curve's own, about a tenth at the 32m preset)."""
     if users < 1 or movies < 1 or ratings < 0:
         raise ValueError("users and movies must be >= 1 and ratings >= 0")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     movie_ss, user_ss, rating_ss = np.random.SeedSequence(seed).spawn(3)
-    movie_model = make_movies(np.random.default_rng(movie_ss), movies)
     user_model = make_users(np.random.default_rng(user_ss), users, movies, ratings)
+    offset = (
+        ZIPF_OFFSET if head_share is None else head_offset(movies, user_model.counts, head_share)
+    )
+    movie_model = make_movies(np.random.default_rng(movie_ss), movies, offset)
     table = pd.DataFrame(
         {"movieId": movie_model.ids, "title": movie_model.titles, "genres": movie_model.genres}
     )
@@ -523,7 +557,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--movies", type=int)
     p.add_argument("--ratings", type=int, help="target total; the actual count may differ")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--head-share",
+        type=float,
+        help="share of users who rate the most-rated movie (0-1; ML-32M: about 0.5)",
+    )
     args = p.parse_args(argv)
+    if args.head_share is not None and not 0 < args.head_share < 1:
+        p.error("--head-share must be between 0 and 1")
     if args.preset:
         preset = PRESETS[args.preset]
         args.users = args.users or preset[0]
@@ -538,7 +579,9 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point: generate, then print the actual counts and elapsed time."""
     args = _parse_args(argv)
     start = time.perf_counter()
-    counts = generate(args.out_dir, args.users, args.movies, args.ratings, args.seed)
+    counts = generate(
+        args.out_dir, args.users, args.movies, args.ratings, args.seed, args.head_share
+    )
     elapsed = time.perf_counter() - start
     print(
         f"wrote {args.out_dir}: {counts['users']:,} users, {counts['movies']:,} movies, "

@@ -38,8 +38,15 @@ from recommender.bundle import csr_arrays, expect_csr
 from recommender.model import Model, TrainingConfig
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import quoted_title
+from recommender.topn import (  # block_top_k: re-exported, every engine's last step
+    ROWS_PER_BLOCK,
+    StandIn,
+    block_top_k,
+    cosine_stand_in,
+    product_top_k,
+    tie_broken,
+)
 
-ROWS_PER_BLOCK = 512  # movies per block of co-occurrence counts (about 40 MB at 32M)
 PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core
 
 
@@ -60,7 +67,13 @@ def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) 
         block.data *= from_movie[rows] * into_movie[block.indices]
 
     walk_weights = user_degree ** -np.float32(alpha)  # sum_u P(u->j)^alpha
-    return top_k_rows(edges, neighbours, weigh, walk_weights)
+    # W_ij = from_movie[i] into_movie[j] x (walk-weighted co-occurrence): a product whose
+    # rows the compiled kernel ranks exactly (from_movie[i] is the same along a row)
+    scale = tie_broken(into_movie[None, :].astype(np.float64))
+    stand_in = StandIn(
+        scale, np.zeros(len(movie_degree), int), from_movie.astype(np.float64), False
+    )
+    return top_k_rows(edges, neighbours, weigh, walk_weights, stand_in)
 
 
 def cosine(
@@ -76,7 +89,8 @@ def cosine(
     """
     edges = _binary(ratings)
     counts = np.bincount(edges.indices, minlength=edges.shape[1])
-    return top_k_rows(edges, neighbours, cosine_weigh(counts, shrinkage, asymmetry))
+    weigh = cosine_weigh(counts, shrinkage, asymmetry)
+    return top_k_rows(edges, neighbours, weigh, None, cosine_stand_in(counts, shrinkage, asymmetry))
 
 
 def cosine_weigh(
@@ -180,19 +194,27 @@ def top_k_rows(
     k: int,
     weigh: Callable[[sp.csr_matrix, np.ndarray], None],
     user_weights: np.ndarray | None = None,
+    stand_in: StandIn | None = None,
 ) -> sp.csr_matrix:
     """For every movie, the ``k`` largest positive entries of its row of the co-occurrence
     matrix (sum over users u of w_u x_u,i x_u,j), each first turned into a similarity by
     ``weigh(block, row of each entry)``; the diagonal left out. CSR, float32, columns sorted.
 
-    The rows are computed ROWS_PER_BLOCK at a time, each block a sparse product; with a
-    million ratings or more, in one process per core (scipy's sparse product holds the GIL, so
-    threads would not help): about half the time on two cores at MovieLens-32M size.
+    With a ``stand_in`` (what the similarity is proportional to along a row, or bounded by),
+    through the compiled top-n product (``recommender.topn``: the same lists, in threads).
+    Without one, ROWS_PER_BLOCK rows at a time, each block a scipy sparse product; with a
+    million ratings or more, in one process per core (scipy's sparse product holds the GIL).
     """
     global _JOB
     weighted = edges if user_weights is None else sp.diags(user_weights) @ edges
-    n = edges.shape[1]
-    _JOB = _Job(weighted.T.tocsr(), edges, max(0, min(k, n - 1)), weigh)
+    n, k = edges.shape[1], max(0, min(k, edges.shape[1] - 1))
+    by_movie = weighted.T.tocsr()
+    del weighted
+    if stand_in is not None and edges.nnz:
+        return from_row_blocks(
+            [product_top_k(by_movie, edges, np.arange(n), k, weigh, stand_in)], n
+        )
+    _JOB = _Job(by_movie, edges, k, weigh)
     starts = range(0, n, ROWS_PER_BLOCK)
     workers = min(os.cpu_count() or 1, 4)
     try:
@@ -215,36 +237,6 @@ def _block_top_k(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return block_top_k(block, rows, job.k, job.weigh)
 
 
-def block_top_k(
-    block: sp.csr_matrix,
-    rows: np.ndarray,
-    k: int,
-    weigh: Callable[[sp.csr_matrix, np.ndarray], None],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(neighbours per row, their columns, their similarities) of a block of co-occurrence
-    rows (row r of ``block`` is movie ``rows[r]``): weighed, the diagonal left out, each row
-    cut to its ``k`` largest positive entries, columns sorted. Every engine's last step."""
-    block = sp.csr_matrix(block, dtype=np.float32)  # weighed in place: a fresh product
-    block.sum_duplicates()
-    row_of = np.repeat(rows, np.diff(block.indptr))
-    weigh(block, row_of)
-    block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
-    counts = np.zeros(len(rows), dtype=np.int64)
-    indices, values = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
-    for row in range(len(rows)):
-        start_, end = block.indptr[row], block.indptr[row + 1]
-        data, columns = block.data[start_:end], block.indices[start_:end]
-        if end - start_ > k:
-            best = _largest(data, columns, k)
-            data, columns = data[best], columns[best]
-        positive = data > 0
-        order = np.argsort(columns[positive])
-        indices.append(columns[positive][order].astype(np.int32))
-        values.append(data[positive][order].astype(np.float32))
-        counts[row] = len(order)
-    return counts, np.concatenate(indices), np.concatenate(values)
-
-
 def from_row_blocks(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
 ) -> sp.csr_matrix:
@@ -254,17 +246,6 @@ def from_row_blocks(
     counts, indices, values = (np.concatenate(part) for part in zip(*parts, strict=True))
     indptr = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
     return sp.csr_matrix((values, indices, indptr), shape=(n, n))
-
-
-def _largest(data: np.ndarray, columns: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k largest values; a tie at the cut goes to the lower column, so the
-    same ratings always give the same neighbours."""
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    cut = np.partition(data, len(data) - k)[len(data) - k]
-    above = np.flatnonzero(data > cut)
-    tied = np.flatnonzero(data == cut)
-    return np.concatenate([above, tied[np.argsort(columns[tied])[: k - len(above)]]])
 
 
 def _up_to_one(values: np.ndarray) -> np.ndarray:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recommender import neighbours
-from recommender.neighbours import at_least, at_most_per_user, cosine, profile_scores, rp3beta
+from recommender import neighbours, topn
+from recommender.data import Dataset, load_dataset
+from recommender.neighbours import (
+    at_least,
+    at_most_per_user,
+    cosine,
+    cosine_weigh,
+    linked_ratings,
+    profile_scores,
+    rp3beta,
+)
+from recommender.training import TrainingConfig
 
 
 def _random_ratings(users: int = 40, movies: int = 30, seed: int = 0) -> sp.csr_matrix:
@@ -28,10 +40,16 @@ def _top_k_dense(full: np.ndarray, k: int) -> np.ndarray:
     return kept
 
 
+@pytest.fixture(scope="module")
+def movielens(data_dir: Path) -> Dataset:
+    return load_dataset(data_dir)
+
+
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several blocks of rows even on a tiny matrix, so that the blocks' seams are tested."""
     monkeypatch.setattr(neighbours, "ROWS_PER_BLOCK", 7)
+    monkeypatch.setattr(topn, "ROWS_PER_BLOCK", 7)
 
 
 def test_cosine_equals_the_brute_force():
@@ -80,10 +98,78 @@ def test_profile_scores_sum_the_profile_rows():
     np.testing.assert_allclose(scores, [0.0, 1.0 - 2.5, 2.0])
 
 
+def _scipy_cosine(ratings: sp.csr_matrix, shrinkage: float, k: int, asymmetry: float):
+    """The shrunk cosine through scipy's sparse products (no stand-in): the reference."""
+    edges = sp.csr_matrix(ratings > 0, dtype=np.float32)
+    counts = np.bincount(edges.indices, minlength=edges.shape[1])
+    return neighbours.top_k_rows(edges, k, cosine_weigh(counts, shrinkage, asymmetry))
+
+
 def test_blocks_in_worker_processes_give_the_same_neighbours(monkeypatch: pytest.MonkeyPatch):
     ratings = _random_ratings(users=60, movies=40, seed=3)
-    serial = cosine(ratings, 2.0, 6, 0.3)
+    serial = _scipy_cosine(ratings, 2.0, 6, 0.3)
     monkeypatch.setattr(neighbours, "PARALLEL_NNZ", 0)  # every size goes to the process pool
-    parallel = cosine(ratings, 2.0, 6, 0.3)
+    parallel = _scipy_cosine(ratings, 2.0, 6, 0.3)
     assert (serial != parallel).nnz == 0
     np.testing.assert_array_equal(serial.indptr, parallel.indptr)
+
+
+def test_the_compiled_product_falls_back_to_scipy_where_its_cut_is_in_doubt(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """No candidate beyond K: most rows cannot be certified and go to the scipy path, and the
+    lists are still the brute force's, row for row."""
+    monkeypatch.setattr(topn, "MARGIN", 0)
+    ratings = _random_ratings(users=80, movies=50, seed=4)
+    np.testing.assert_array_equal(
+        cosine(ratings, 3.0, 5, 0.3).toarray(), _scipy_cosine(ratings, 3.0, 5, 0.3).toarray()
+    )
+
+
+def _differ_beyond_ties(new: sp.csr_matrix, old: sp.csr_matrix, rtol: float) -> list[int]:
+    """The rows whose neighbours differ other than by which of the similarities tied (within
+    ``rtol``) with the row's last one is kept."""
+    rows = []
+    for row in range(old.shape[0]):
+        a, b = slice(*new.indptr[row : row + 2]), slice(*old.indptr[row : row + 2])
+        new_values, old_values = new.data[a], old.data[b]
+        if len(new_values) != len(old_values):
+            rows.append(row)
+            continue
+        if not np.allclose(np.sort(new_values), np.sort(old_values), rtol=rtol, atol=0):
+            rows.append(row)
+            continue
+        above = old_values.min(initial=np.inf) * (1 + rtol)
+        if set(new.indices[a][new_values > above]) != set(old.indices[b][old_values > above]):
+            rows.append(row)
+    return rows
+
+
+def test_the_trainers_neighbours_are_the_scipy_paths_on_movielens(movielens):
+    """The shrunk cosine the trainer keeps, on ml-latest-small: the compiled product's lists
+    are the scipy path's exactly (the co-occurrences are whole numbers, the similarity the same
+    float32 arithmetic, a tie broken the same way)."""
+    config = TrainingConfig()
+    liked = linked_ratings(movielens.ratings, config, movielens.user_ids)
+    args = (config.neighbour_shrinkage, config.neighbours, config.neighbour_asymmetry)
+    new, old = cosine(liked, *args), _scipy_cosine(liked, *args)
+    np.testing.assert_array_equal(new.indptr, old.indptr)
+    np.testing.assert_array_equal(new.indices, old.indices)
+    np.testing.assert_array_equal(new.data, old.data)
+
+
+def test_rp3beta_is_the_scipy_paths_up_to_ties_on_movielens(movielens):
+    """RP3beta's walk weights are not whole numbers: its similarities may differ in the last
+    float32 bit from scipy's, so of two that tie within 1e-6 at a row's cut either may be kept;
+    every other neighbour is the same."""
+    new = rp3beta(movielens.ratings, 0.8, 0.4, 100)
+    edges = sp.csr_matrix(movielens.ratings > 0, dtype=np.float32)
+    users = np.maximum(np.diff(edges.indptr), 1).astype(np.float32)
+    movies = np.maximum(np.bincount(edges.indices, minlength=edges.shape[1]), 1)
+    from_movie, into_movie = movies.astype(np.float32) ** -0.8, movies.astype(np.float32) ** -0.4
+
+    def weigh(block: sp.csr_matrix, rows: np.ndarray) -> None:
+        block.data *= from_movie[rows] * into_movie[block.indices]
+
+    old = neighbours.top_k_rows(edges, 100, weigh, users ** np.float32(-0.8))  # scipy's path
+    assert _differ_beyond_ties(new, old, rtol=1e-6) == []

@@ -1,0 +1,216 @@
+"""Each movie's top K neighbours through a compiled top-n sparse product (sparse_dot_topn).
+
+``sparse_dot_topn.sp_matmul_topn(A, B, top_n)`` multiplies two sparse matrices in threads and
+keeps only each row's ``top_n`` largest entries: a block of the co-occurrence matrix is never
+held whole, and the product itself is several times faster than scipy's (docs/scale.md). It
+ranks by the entries of the product, so the similarity must be a product, and the shrunk
+cosine co_ij / (n_i^a n_j^(1-a) + s) is not one: its shrinkage s does not factorise.
+
+So the product ranks by a stand-in, co_ij x ``column_scale[j]``, and keeps a few more than K
+(``MARGIN``); the exact similarity of each candidate is then computed from its co-occurrence by
+the same ``weigh`` as the scipy path, and each row cut to its K best by the same rule
+(``block_top_k``: the larger similarity, a tie to the lower column). Whether a row is certainly
+right is known: a movie the product left out has a stand-in of at most the row's lowest kept
+one, so its similarity is at most that times ``most_over[row]`` (the largest exact / stand-in
+over every column). A row whose K-th similarity is above that bound is exact; any other row (a
+tie at the cut, or a stand-in far from the similarity) is recomputed by the scipy product. The
+lists are therefore the scipy path's, row for row (tests/test_neighbours.py compares them on
+ml-latest-small).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+ROWS_PER_BLOCK = 512  # movies per block of the scipy path (about 40 MB at 32M)
+MARGIN = 20  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
+SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
+GROUPS = 8  # groups of rows by popularity in the cosine's stand-in
+TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
+Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
+Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """What the compiled product ranks by: co_ij x ``column_scale[group[i], j]`` (rows in
+    groups, each with its own scale: the shrinkage is nearly a constant within a group); and
+    per movie (row) ``most_over``, the largest exact similarity / stand-in over every column.
+    ``counts``: the co-occurrences are whole numbers (unweighted users), recovered exactly."""
+
+    column_scale: np.ndarray  # float64, groups x movies, > 0
+    group: np.ndarray  # int per movie (row)
+    most_over: np.ndarray  # float64 per movie
+    counts: bool = True
+
+
+def threads() -> int:
+    """The threads of the compiled product: one per core, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def product_top_k(
+    by_movie: sp.csr_matrix,
+    edges: sp.csr_matrix,
+    rows: np.ndarray,
+    k: int,
+    weigh: Weigh,
+    stand_in: StandIn,
+) -> Result:
+    """``block_top_k(by_movie @ edges, rows, k, weigh)``, through the compiled product, up to
+    ties at a row's cut (which of two equal similarities is kept): ``by_movie`` is movies
+    ``rows`` x users, ``edges`` users x movies (float32)."""
+    pieces = []
+    for group in np.unique(stand_in.group[rows]):
+        at = np.flatnonzero(stand_in.group[rows] == group)
+        scale = stand_in.column_scale[group]
+        pieces += _group_top_k(by_movie[at], edges, rows[at], k, weigh, stand_in, scale, at)
+    return _in_order(pieces, len(rows))
+
+
+def _group_top_k(
+    by_movie: sp.csr_matrix,
+    edges: sp.csr_matrix,
+    rows: np.ndarray,
+    k: int,
+    weigh: Weigh,
+    stand_in: StandIn,
+    scale: np.ndarray,
+    at: np.ndarray,
+) -> list[tuple[np.ndarray, Result]]:
+    """(positions, their rows' result) of rows of one group: from the product's candidates
+    where the bound says they hold the top k, else from the scipy product."""
+    from sparse_dot_topn import sp_matmul_topn  # training only
+
+    n_top = k + 1 + MARGIN  # + 1: the diagonal is among the candidates and left out
+    scaled = sp.csr_matrix(edges, dtype=np.float64, copy=True)
+    scaled.data *= scale[scaled.indices]
+    left = sp.csr_matrix(by_movie, dtype=np.float64)
+    found = sp_matmul_topn(left, scaled, top_n=n_top, n_threads=threads())
+    del scaled, left
+    found.sort_indices()
+    kept = np.diff(found.indptr)
+    lowest = _row_reduce(np.minimum, found.data, found.indptr, np.inf)
+    found.data /= scale[found.indices]
+    if stand_in.counts:
+        found.data = np.rint(found.data)
+    result = block_top_k(found, rows, k, weigh)
+    del found
+    kth = _row_reduce(np.minimum, result[2], _indptr(result[0]), 0.0)
+    bound = lowest * stand_in.most_over[rows] * (1 - SAFETY)
+    # a row is right when what the product left out is at most its k-th similarity: then a
+    # left-out movie could only tie with the k-th
+    doubtful = (kept >= n_top) & ~((result[0] >= k) & (kth >= bound))
+    pieces = [(at[~doubtful], _rows_of(result, ~doubtful))]
+    for chunk in np.array_split(
+        np.flatnonzero(doubtful), max(1, -(-doubtful.sum() // ROWS_PER_BLOCK))
+    ):
+        if len(chunk) == 0:
+            continue
+        exact = block_top_k(by_movie[chunk] @ edges, rows[chunk], k, weigh)  # one block
+        pieces.append((at[chunk], exact))
+    return pieces
+
+
+def block_top_k(
+    block: sp.csr_matrix,
+    rows: np.ndarray,
+    k: int,
+    weigh: Weigh,
+) -> Result:
+    """(neighbours per row, their columns, their similarities) of a block of co-occurrence
+    rows (row r of ``block`` is movie ``rows[r]``): weighed, the diagonal left out, each row
+    cut to its ``k`` largest positive entries, columns sorted. Every engine's last step."""
+    block = sp.csr_matrix(block, dtype=np.float32)  # weighed in place: a fresh product
+    block.sum_duplicates()
+    row_of = np.repeat(rows, np.diff(block.indptr))
+    weigh(block, row_of)
+    block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
+    counts = np.zeros(len(rows), dtype=np.int64)
+    indices, values = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
+    for row in range(len(rows)):
+        start_, end = block.indptr[row], block.indptr[row + 1]
+        data, columns = block.data[start_:end], block.indices[start_:end]
+        if end - start_ > k:
+            best = _largest(data, columns, k)
+            data, columns = data[best], columns[best]
+        positive = data > 0
+        order = np.argsort(columns[positive])
+        indices.append(columns[positive][order].astype(np.int32))
+        values.append(data[positive][order].astype(np.float32))
+        counts[row] = len(order)
+    return counts, np.concatenate(indices), np.concatenate(values)
+
+
+def _largest(data: np.ndarray, columns: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values; a tie at the cut goes to the lower column, so the
+    same ratings always give the same neighbours."""
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(data, len(data) - k)[len(data) - k]
+    above = np.flatnonzero(data > cut)
+    tied = np.flatnonzero(data == cut)
+    return np.concatenate([above, tied[np.argsort(columns[tied])[: k - len(above)]]])
+
+
+def tie_broken(scale: np.ndarray) -> np.ndarray:
+    """Column scales a hair larger for a lower column: of two equal stand-ins the product
+    then keeps the lower column, as ``block_top_k`` breaks a tie."""
+    n = scale.shape[-1]
+    return scale * (1 + TIE_BREAK * (n - np.arange(n)) / max(n, 1))
+
+
+def cosine_stand_in(counts: np.ndarray, shrinkage: float, asymmetry: float) -> StandIn:
+    """The stand-in of co_ij / (n_i^a n_j^(1-a) + s) (``neighbours.cosine_weigh``): rows in
+    GROUPS by n_i^a, each ranking by co_ij / (n_j^(1-a) + c) with c = s / (its median n_i^a),
+    exact for a row with n_i^a = s / c. Over t = n_j^(1-a), exact / stand-in = (t + c) /
+    (n_i^a t + s) is monotone, so its largest is at the smallest or the largest t."""
+    counts = np.asarray(counts, dtype=np.float64)
+    source, target = counts**asymmetry, counts ** (1 - asymmetry)
+    rated = counts > 0
+    if not rated.any():
+        return StandIn(np.ones((1, len(counts))), np.zeros(len(counts), int), np.ones(len(counts)))
+    cuts = np.quantile(source[rated], np.linspace(0, 1, GROUPS + 1)[1:-1])
+    group = np.searchsorted(cuts, source)
+    medians = [np.median(source[group == g]) if (group == g).any() else 1.0 for g in range(GROUPS)]
+    c = shrinkage / np.maximum(np.array(medians), 1e-9)
+    column_scale = tie_broken(1.0 / (target[None, :] + c[:, None]))
+    ends = np.array([target[rated].min(), target[rated].max()])
+    most_over = (ends[None, :] + c[group, None]) / (source[:, None] * ends + shrinkage + 1e-9)
+    return StandIn(column_scale, group, most_over.max(axis=1))
+
+
+def _row_reduce(ufunc: np.ufunc, data: np.ndarray, indptr: np.ndarray, empty: float) -> np.ndarray:
+    """ufunc over each row's values (``empty`` for a row without any)."""
+    out = np.full(len(indptr) - 1, empty, dtype=np.float64)
+    full = np.flatnonzero(np.diff(indptr) > 0)
+    if len(full):
+        out[full] = ufunc.reduceat(data.astype(np.float64), indptr[full])
+    return out
+
+
+def _indptr(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+
+
+def _rows_of(result: Result, keep: np.ndarray) -> Result:
+    """The rows of ``result`` where ``keep`` is True."""
+    counts, columns, values = result
+    entries = np.repeat(keep, counts)
+    return counts[keep], columns[entries], values[entries]
+
+
+def _in_order(pieces: list[tuple[np.ndarray, Result]], n_rows: int) -> Result:
+    """One result of ``n_rows`` rows from pieces (their rows' positions, their result) that
+    hold every row once: each row's columns stay sorted (a stable sort by row)."""
+    rows = np.concatenate([np.repeat(at, result[0]) for at, result in pieces])
+    columns = np.concatenate([result[1] for _, result in pieces])
+    values = np.concatenate([result[2] for _, result in pieces])
+    order = np.argsort(rows, kind="stable")
+    counts = np.bincount(rows, minlength=n_rows).astype(np.int64)
+    return counts, columns[order].astype(np.int32), values[order].astype(np.float32)
