@@ -27,6 +27,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from recommender import data as D
+from recommender.data_messages import wrong_field_count
 from recommender.spark.sources import ratings_source
 
 # What pandas (and so the local engine's pyarrow reader) reads as a missing value.
@@ -306,7 +307,7 @@ def _ragged_row_error(source: RatingsInput, row_id: int) -> D.DataError:
     found = source.rows.where(F.col("_id") == row_id).select("_fields", "_file", "_block")
     fields, file, block = found.collect()[0]
     row = _row_number(source, row_id, file, block)
-    return D.wrong_field_count(source.file, row, int(fields), list(source.columns))
+    return wrong_field_count(source.file, row, int(fields), list(source.columns))
 
 
 def _bad_row_error(
