@@ -15,12 +15,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from recommender.artifacts import ArtifactsError, trainer_lock
 from recommender.data import DataError
+from recommender.data_messages import shorten
 from recommender.download import (
     GROUPLENS_URL,
     REQUIRED,
@@ -33,21 +35,65 @@ from recommender.retrain import needs_training
 from recommender.training import TrainingConfig, TrainingError, TrainingSummary, train
 
 DEFAULTS = TrainingConfig()
+MAX_FACTORS = 10_000  # far beyond any data set's useful k; the SVD takes what the data supports
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A parser whose every refusal is one line on stderr and exit code 2 (argparse's own
+    prints the whole usage first): "error: argument --factors: 0 is not ..."."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def folder(text: str) -> Path:
+    """A local folder's path: not empty (an empty one would mean the current folder)."""
+    if not text.strip() or "\x00" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder's path")
+    return Path(text)
 
 
 def data_location(text: str) -> Path | str:
     """A local folder as a Path; a URI (hdfs://, s3a://) as given, for the Spark engine."""
-    return text if "://" in text else Path(text)
+    return text if "://" in text else folder(text)
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argument type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{shorten(text, 40)!r} is not a whole number from {low:,} to {high:,}"
+            )
+        return value
+
+    return parse
+
+
+def web_address(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{shorten(text, 60)!r} is not an http(s):// address")
+    return text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data-dir", type=data_location, default=Path("data"), help="folder of the CSVs"
     )
-    parser.add_argument("--artifacts-dir", type=Path, default=Path("artifacts"))
-    parser.add_argument("--factors", type=int, default=DEFAULTS.factors, help="SVD factors (k)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--artifacts-dir", type=folder, default=Path("artifacts"))
+    parser.add_argument(
+        "--factors",
+        type=whole_number(1, MAX_FACTORS),
+        default=DEFAULTS.factors,
+        help="SVD factors (k)",
+    )
+    parser.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=DEFAULTS.seed)
     parser.add_argument(
         "--variant", choices=("pure", "centered"), default=DEFAULTS.variant, help="SVD variant"
     )
@@ -56,7 +102,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help=f"if the data folder has no CSVs, fetch ml-latest-small from {GROUPLENS_URL}",
     )
-    parser.add_argument("--download-url", default=GROUPLENS_URL, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--download-url", type=web_address, default=GROUPLENS_URL, help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--if-changed",
         action="store_true",

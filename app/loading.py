@@ -6,13 +6,20 @@ A server runs for months while its bundle is retrained and re-evaluated: each ch
 go, so a pruned bundle's disk space is freed) together with everything the page cached from it.
 It is closed once the page runs that were handed it have ended, so a run in progress is never
 cut short.
+
+A new bundle that fails to load (a flipped byte, a missing file, CURRENT naming `../etc` or a
+link) is not an outage: the page keeps serving the model it has, says in one line which bundle
+failed, why, and that the previous one is still served, and tries again when CURRENT or the
+bundle's manifest changes again. Only a server that never loaded a model shows the error page.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import weakref
+from pathlib import Path
 
 import streamlit as st
 
@@ -28,6 +35,10 @@ ARTIFACTS_ENV = "MOVIEREC_ARTIFACTS_DIR"
 _RUNS: dict[str, weakref.WeakSet[threading.Thread]] = {}
 _KEYS: weakref.WeakKeyDictionary[Recommender, str] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+# Per artifacts folder: the model last loaded and its key (served while a newer bundle fails),
+# and the last failed attempt (what it was tried on, the error), not retried until that changes.
+_SERVED: dict[str, tuple[Recommender, str]] = {}
+_FAILED: dict[str, tuple[str, str]] = {}
 
 
 def _release(replaced: Recommender) -> None:
@@ -36,6 +47,8 @@ def _release(replaced: Recommender) -> None:
     st.cache_data.clear()  # every data cache of the page holds results of the old bundle
     titles_by_id.clear()
     with _LOCK:
+        for folder in [f for f, (served, _) in _SERVED.items() if served is replaced]:
+            del _SERVED[folder]
         runs = list(_RUNS.pop(_KEYS.pop(replaced, None), ()))
         for key in [key for key, threads in _RUNS.items() if not threads]:
             del _RUNS[key]  # bundles whose runs have all ended (or that failed to load)
@@ -61,7 +74,38 @@ def load_recommender(artifacts_dir: str, bundle_key: str) -> Recommender:
     rec = Recommender.load(artifacts_dir)
     with _LOCK:
         _KEYS[rec] = bundle_key
+        _SERVED[artifacts_dir] = (rec, bundle_key)
+        _FAILED.pop(artifacts_dir, None)
     return rec
+
+
+def _attempt(artifacts_dir: str, key: str) -> str:
+    """What a load is tried on: the bundle's key and CURRENT's identity (a rewrite of CURRENT
+    replaces the file; a key alone is "" for every CURRENT that names no bundle)."""
+    try:
+        status = os.lstat(Path(artifacts_dir, "CURRENT"))
+        return f"{key}|{status.st_ino}:{status.st_mtime_ns}:{status.st_size}"
+    except OSError:
+        return f"{key}|no CURRENT"
+
+
+def _load_or_keep(artifacts_dir: str, key: str) -> tuple[Recommender, str, str | None]:
+    """(model, its key, why a newer bundle is not served or None). ``BundleError`` only when
+    there is no model to keep serving."""
+    attempt = _attempt(artifacts_dir, key)
+    with _LOCK:
+        served = _SERVED.get(artifacts_dir)
+        failed = _FAILED.get(artifacts_dir)
+    if served is not None and served[1] != key and failed is not None and failed[0] == attempt:
+        return served[0], served[1], failed[1]  # this very bundle failed already
+    try:
+        return load_recommender(artifacts_dir, key), key, None
+    except BundleError as error:
+        if served is None:
+            raise
+        with _LOCK:
+            _FAILED[artifacts_dir] = (attempt, str(error))
+        return served[0], served[1], str(error)
 
 
 def recommender_or_stop(artifacts_dir: str) -> tuple[Recommender, str]:
@@ -69,8 +113,11 @@ def recommender_or_stop(artifacts_dir: str) -> tuple[Recommender, str]:
     key = Recommender.current_version(artifacts_dir)
     with _LOCK:
         _RUNS.setdefault(key, weakref.WeakSet()).add(threading.current_thread())
+        served = _SERVED.get(artifacts_dir)
+        if served is not None:  # this run may be handed the served model: it stays open
+            _RUNS.setdefault(served[1], weakref.WeakSet()).add(threading.current_thread())
     try:
-        return load_recommender(artifacts_dir, key), key
+        rec, served_key, problem = _load_or_keep(artifacts_dir, key)
     except BundleError as error:
         message = str(error)
         st.error(
@@ -89,6 +136,14 @@ def recommender_or_stop(artifacts_dir: str) -> tuple[Recommender, str]:
         )
         st.stop()
         raise  # st.stop() ends the run; this line only satisfies type checkers
+    if problem is not None:
+        name = rec.bundle.path.name if rec.bundle.path is not None else "in memory"
+        st.warning(
+            f"A new model bundle could not be loaded, so this page still serves the previous "
+            f"one ({escape_markdown(name)}): {escape_markdown(problem)}",
+            icon=":material/warning:",
+        )
+    return rec, served_key
 
 
 @st.cache_resource(max_entries=1)

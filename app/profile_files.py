@@ -82,8 +82,8 @@ def check_rating(value: Any, where: str) -> float | None:
     except (TypeError, ValueError):
         shown = shorten(repr(value), 40)
         raise ProfileError(f"{where}: rating {shown} is not a number") from None
-    if math.isnan(rating):
-        return None
+    if math.isnan(rating):  # "NaN" is not "no rating": that is an empty cell or null
+        raise ProfileError(f"{where}: rating {shorten(repr(value), 40)} is not a number")
     if not MIN_RATING <= rating <= MAX_RATING:
         raise ProfileError(f"{where}: rating {rating:g} is outside {MIN_RATING:g}-{MAX_RATING:g}")
     if rating * 2 != round(rating * 2):
@@ -160,8 +160,9 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
-    """(where, row) pairs from a JSON profile."""
+def _json_document(text: str, filename: str) -> Any:
+    """A profile's JSON, parsed strictly: not too deep, no huge numbers, no NaN or Infinity
+    (Python writes them, JSON has none), no key twice in one object (the last would win)."""
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise ProfileError(
@@ -177,14 +178,37 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
             )
         return float(text) if any(c in text for c in ".eE") else int(text)
 
+    def constant(name: str) -> float:  # NaN, Infinity: not JSON, though Python writes them
+        raise ProfileError(f"{filename} holds {name}, which is not a number in JSON")
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        document = dict(pairs)
+        if len(document) < len(pairs):  # json.loads would keep the last one without a word
+            seen: set[str] = set()
+            key = next(key for key, _ in pairs if key in seen or seen.add(key))
+            raise ProfileError(f"{filename} gives {shorten(repr(key), 40)} twice in one object")
+        return document
+
     try:
-        document = json.loads(text, parse_int=number, parse_float=number)
+        document = json.loads(
+            text,
+            parse_int=number,
+            parse_float=number,
+            parse_constant=constant,
+            object_pairs_hook=unique,
+        )
     except json.JSONDecodeError as error:
         raise ProfileError(
             f"{filename} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
     except RecursionError:  # the depth check above should make this unreachable
         raise ProfileError(f"{filename} nests too deep for a profile") from None
+    return document
+
+
+def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) pairs from a JSON profile."""
+    document = _json_document(text, filename)
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ProfileError(
             f'{filename} is JSON but not a movie profile: it needs "format": "{FORMAT_NAME}" '

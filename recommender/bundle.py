@@ -58,9 +58,11 @@ from recommender.bundle_format import (
     MANIFEST,
     MOVIES_TABLE,
     SCHEMA_VERSION,
+    array_values_problem,
     header_problem,
     manifest_problem,
     movie_table_problem,
+    pointers_rise,
     read_npy_header,
 )
 
@@ -419,12 +421,19 @@ def expect_array(
     name: str,
     shape: tuple[int | None, ...],
     kind: str = "fiu",
+    below: int | None = None,
+    positive: bool = False,
 ) -> np.ndarray:
-    """``arrays[name]``, checked: present, of ``shape`` (None = any length on that axis) and of
-    a dtype kind in ``kind`` ("f" float, "i" signed, "u" unsigned integer); else ``BundleError``.
+    """``arrays[name]``, checked: present, of ``shape`` (None = any length on that axis), of a
+    dtype kind in ``kind`` ("f" float, "i" signed, "u" unsigned integer), finite when it holds
+    floats, and, given ``below``, whole numbers from 0 to ``below`` - 1 (indices of movies,
+    genres or users), above 0 if ``positive`` (what a request divides by); else
+    ``BundleError`` naming the array.
 
-    Scorers call this in ``from_arrays`` with the bundle's counts, so an array of the wrong
-    shape is refused when the bundle loads, not found later as an IndexError in a request.
+    Scorers call this in ``from_arrays`` with the bundle's counts, so an array that does not
+    fit is refused when the bundle loads, not found later as an IndexError or a list of 0 rows
+    in a request. The checks read the values (a NaN has a valid checksum too), whatever the
+    dtype: float16 weights and int32 ids are checked as float32 and int64 ones are.
     """
     hint = FIX_HINT.format(artifacts="ARTIFACTS_DIR")
     if name not in arrays:
@@ -439,6 +448,9 @@ def expect_array(
             f"bundle array {name!r} is {array.dtype} {'x'.join(map(str, array.shape))}, "
             f"expected {wanted}; retrain with: {hint}"
         )
+    problem = array_values_problem(array, below, positive)
+    if problem:
+        raise BundleError(f"bundle array {name!r} {problem}; retrain with: {hint}")
     return array
 
 
@@ -452,12 +464,23 @@ def csr_arrays(matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
 
 
 def expect_csr(arrays: Mapping[str, np.ndarray], shape: tuple[int, int]) -> sp.csr_matrix:
-    """The sparse matrix ``csr_arrays`` wrote, each array checked for shape and dtype."""
+    """The sparse matrix ``csr_arrays`` wrote, each array checked for shape, dtype and values:
+    row pointers from 0 that never decrease, column indices within ``shape``, finite data."""
     indptr = expect_array(arrays, "indptr", (shape[0] + 1,), "iu")
     nnz = int(indptr[-1]) if len(indptr) else 0
     data = expect_array(arrays, "data", (nnz,), "f")
-    indices = expect_array(arrays, "indices", (nnz,), "iu")
+    indices = expect_array(arrays, "indices", (nnz,), "iu", below=shape[1])
+    check_pointers(indptr, "indptr")
     return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+
+def check_pointers(indptr: np.ndarray, name: str) -> None:
+    """``BundleError`` unless ``indptr`` starts at 0 and never decreases (CSR row pointers)."""
+    if not pointers_rise(indptr):
+        raise BundleError(
+            f"bundle array {name!r} holds row pointers that do not start at 0 and rise; "
+            f"retrain with: {FIX_HINT.format(artifacts='ARTIFACTS_DIR')}"
+        )
 
 
 def update_manifest(artifacts_dir: str | Path, **sections: Any) -> None:

@@ -19,6 +19,9 @@ import scipy.sparse as sp
 
 ALPHA = 0.01  # Steck's smoothing of the list's mix towards the profile's
 CANDIDATES_PER_RESULT = 5  # the greedy pass chooses among the 5 n best by score (at least 100)
+# The greedy pass costs n x candidates: past this many results, the rest follow by score (a
+# list of the whole catalogue then takes about the time of one of 500).
+MAX_CALIBRATED = 500
 
 
 def genre_shares(membership: sp.spmatrix) -> sp.csr_matrix:
@@ -48,6 +51,11 @@ def calibrated(
     given) for score and genre mix; the plain top n when ``strength`` is 0 or p has no genre."""
     if strength <= 0 or target.sum() <= 0 or len(candidates) <= 1:
         return candidates[:n]
+    if n > MAX_CALIBRATED:
+        pool = max(CANDIDATES_PER_RESULT * MAX_CALIBRATED, 100)
+        head = calibrated(score, candidates[:pool], shares, target, MAX_CALIBRATED, strength)
+        rest = candidates[~np.isin(candidates, head)]
+        return np.concatenate([head, rest[: n - len(head)]])
     spread = shares[candidates].toarray().astype(np.float64)
     values = np.asarray(score[candidates], dtype=np.float64)
     chosen: list[int] = []

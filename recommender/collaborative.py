@@ -174,7 +174,9 @@ class PersonalScorer(Scorer):
             user_means=None,
             variant=str(params["variant"]),
             shrinkage=float(params["shrinkage"]),
-            item_scale=np.asarray(expect_array(arrays, "item_scale", (movies,), "f")),
+            item_scale=np.asarray(
+                expect_array(arrays, "item_scale", (movies,), "f", positive=True)
+            ),
             shrinkage_decay=float(params.get("shrinkage_decay", 0.0)),
         )
         return cls(cf, info.movies["title"].to_numpy())

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender.csv_rows import check_rows
 from recommender.data_messages import (  # re-exported: the Spark engine reads them from here
     MAX_ID,
     MAX_RATING,
@@ -147,6 +148,7 @@ def _read_csv(
 
 
 def _read_as_text(path: Path, columns: list[str], error: Exception) -> pd.DataFrame:
+    check_rows(path)  # a short or long row, an open quote: pandas would let them through
     try:
         return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""])
     except UnicodeDecodeError:
@@ -237,6 +239,7 @@ def _as_written(raw: pd.Series, path: Path, index: int) -> object:
 def load_movies(path: Path) -> pd.DataFrame:
     """movies.csv as a table with movieId, title, genres and year; one row per movie."""
     frame = _read_csv(path, MOVIE_COLUMNS)
+    check_rows(path, capped=("title", "genres"))  # an open quote pyarrow read as one title
     movie_ids = _numeric_column(frame, path, "movieId", integer=True)
     repeated = pd.Series(movie_ids).duplicated().to_numpy()
     if repeated.any():
@@ -286,8 +289,7 @@ def _attach_links(movies: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFr
         movies["imdbId"] = pd.array([pd.NA] * len(movies), dtype="Int64")
         movies["tmdbId"] = pd.array([pd.NA] * len(movies), dtype="Int64")
         return movies
-    merged = movies.merge(links, on="movieId", how="left")
-    return merged
+    return movies.merge(links, on="movieId", how="left")
 
 
 def _top_tags(movies: pd.DataFrame, tags: pd.DataFrame) -> pd.Series:
@@ -355,7 +357,8 @@ def _read_ratings(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     outside = (ratings < MIN_RATING) | (ratings > MAX_RATING)
     if outside.any():
         index = _first(outside)
-        raise bad_value(path.name, "rating", file_row(path, index), outside_range(ratings[index]))
+        problem = outside_range(ratings[index], _as_written(frame["rating"], path, index))
+        raise bad_value(path.name, "rating", file_row(path, index), problem)
     timestamps = (
         _numeric_column(frame, path, "timestamp", integer=True, ids=False)
         if "timestamp" in frame

@@ -41,6 +41,14 @@ def bad_value(file: str, column: str, row: int, problem: str) -> DataError:
     return DataError(f"{file}: column {column!r}, row {row}: {problem}")
 
 
+def wrong_field_count(file: str, row: int, fields: int, header: list[str]) -> DataError:
+    """A row with more or fewer fields than the header (pandas would fill or drop them)."""
+    names = ",".join(name.strip() for name in header)
+    return DataError(
+        f"{file}: row {row} has {fields} fields; the header has {len(header)} ({names})"
+    )
+
+
 def not_a_number(value: object, integer: bool, ids: bool = True) -> str:
     """The problem with a value that is not a number (``integer``: not a whole one; ``ids``:
     the column holds ids, not, say, timestamps)."""
@@ -58,8 +66,11 @@ def whole_outside_range(value: object) -> str:
     return f"{_shown(value)} is not a whole number within 64 bits"
 
 
-def outside_range(rating: float) -> str:
-    return f"{rating:g} is outside {MIN_RATING:g}-{MAX_RATING:g}"
+def outside_range(rating: float, written: str | None = None) -> str:
+    """The problem with a rating outside the scale: as a number, or, when it is too large for
+    one (a 1 MB cell of digits reads as infinity), as the file ``written`` it, cut short."""
+    shown = f"{rating:g}" if np.isfinite(rating) or written is None else _shown(written)
+    return f"{shown} is outside {MIN_RATING:g}-{MAX_RATING:g}"
 
 
 def no_known_movies(file: str) -> DataError:

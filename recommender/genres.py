@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender import arguments
 from recommender.calibration import genre_shares
 from recommender.content import genre_tokens
-from recommender.filters import Filters
+from recommender.filters import Filters, genre_lists
 from recommender.scorer import Request
 
 
@@ -82,6 +84,28 @@ class Genres:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 known = ", ".join(self.vocabulary)
                 raise ValueError(f"unknown genre {name!r}{hint}; known: {known}")
+
+    def attached(self, value: Any, codes: np.ndarray, ids: np.ndarray) -> dict[int, tuple]:
+        """The genres a visitor attached to profile movies (``profile_genres``: movieId ->
+        genre names), checked as filters are (``check``: "did you mean"); ``codes`` and
+        ``ids`` are the profile's movie codes and movieIds. ValueError for a movie not in the
+        profile: its genres would be ignored without a word."""
+        checked = {}
+        for key, names in genre_lists(value, "profile_genres").items():
+            movie_id = arguments.movie_id(key)
+            where = np.flatnonzero(ids == movie_id)
+            if len(where) == 0:
+                raise ValueError(
+                    f"profile_genres: movieId {movie_id} is not in the profile; genres can be "
+                    "attached to profile movies only"
+                )
+            own = self.of_movie[int(codes[where[0]])]  # its own genres are always known
+            try:
+                self.check([name for name in names if name not in own])
+            except ValueError as error:
+                raise ValueError(f"profile_genres of movieId {movie_id}: {error}") from None
+            checked[movie_id] = names
+        return checked
 
     def _any_of(self, genres: Sequence[str]) -> np.ndarray:
         columns = [self.vocabulary.index(g) for g in genres]

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from recommender.bundle import Bundle, BundleError
+from recommender.bundle import Bundle, BundleError, check_pointers, expect_array
 
 USERS_SECTION = "users"  # the manifest section that lists the part files
 PART_COLUMNS = ("userId", "movie_code", "rating")
@@ -59,11 +59,15 @@ def unknown_user(user_id: int) -> ValueError:
 class CsrHistory:
     """The users x movies CSR arrays of the local engine's bundle (not copied)."""
 
-    def __init__(self, arrays: Mapping[str, np.ndarray]):
-        self.user_ids: np.ndarray = arrays["user_ids"]
-        self.indptr: np.ndarray = arrays["seen_indptr"]
-        self.movies: np.ndarray = arrays["seen_movies"]
-        self.ratings: np.ndarray = arrays["seen_ratings"]
+    def __init__(self, arrays: Mapping[str, np.ndarray], movies: int | None = None):
+        """The arrays, checked against each other and, given ``movies``, the catalogue."""
+        self.user_ids: np.ndarray = expect_array(arrays, "user_ids", (None,), "iu")
+        users = len(self.user_ids)
+        self.indptr: np.ndarray = expect_array(arrays, "seen_indptr", (users + 1,), "iu")
+        check_pointers(self.indptr, "seen_indptr")
+        nnz = int(self.indptr[-1])
+        self.movies: np.ndarray = expect_array(arrays, "seen_movies", (nnz,), "iu", movies)
+        self.ratings: np.ndarray = expect_array(arrays, "seen_ratings", (nnz,), "f")
 
     def _code(self, user_id: int) -> int:
         code = int(np.searchsorted(self.user_ids, user_id))
@@ -208,4 +212,4 @@ def rating_history(bundle: Bundle) -> RatingHistory:
     section = bundle.manifest.get(USERS_SECTION)
     if section is not None and bundle.path is not None:
         return PartitionedHistory(bundle.path, section)
-    return CsrHistory(bundle.arrays)
+    return CsrHistory(bundle.arrays, len(bundle.movies))

@@ -23,7 +23,7 @@ from recommender import arguments
 from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
 from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
-from recommender.filters import NO_FILTERS, Filters, genre_lists
+from recommender.filters import NO_FILTERS, Filters
 from recommender.genres import Genres
 from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
@@ -50,8 +50,10 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def blend(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
     """The hybrid score: the weighted mean of the 0-1 scaled parts, by scorer name (so it is
     on 0-1 too: 1 only for a movie every weighted part puts first)."""
-    total = sum(float(weights.get(name, 0.0)) for name in parts)
-    mixed = sum(float(weights.get(name, 0.0)) * part for name, part in parts.items())
+    # Weights are relative: scaled to a largest of 1, a weight of 1e-300 does not underflow.
+    scale = max((float(weights.get(name, 0.0)) for name in parts), default=0.0) or 1.0
+    total = sum(float(weights.get(name, 0.0)) / scale for name in parts)
+    mixed = sum(float(weights.get(name, 0.0)) / scale * part for name, part in parts.items())
     return mixed / total if total > 0 else mixed
 
 
@@ -174,7 +176,7 @@ class Recommender:
         codes, ratings = self._profile(profile)
         allowed = self.genre_index.allowed(filters)
         allowed[codes] = False
-        attached = genre_lists(profile_genres, "profile_genres")
+        attached = self.genre_index.attached(profile_genres, codes, self.movie_ids[codes])
         genres = tuple(
             tuple(attached.get(int(self.movie_ids[code]), self.genre_index.of_movie[code]))
             for code in codes

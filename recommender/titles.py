@@ -17,6 +17,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate, islice, product
 
 import numpy as np
@@ -134,6 +135,7 @@ def title_years(title: str) -> str | None:
     return split_title(title).years
 
 
+@lru_cache(maxsize=4096)  # a long list quotes the same few profile titles row after row
 def quoted_title(title: str) -> str:
     """A title as a reason quotes it: "Godfather, The (1972)" -> "The Godfather (1972)"."""
     years = title_years(title)

@@ -424,6 +424,9 @@ def test_download_then_upload_restores_the_profile(app: AppTest) -> None:
 
 
 DEEP_JSON = b'{"format": "movierec-profile", "version": 1, "movies": ' + b"[" * 200_000
+PROFILE_OF_ONE = (
+    b'{"format": "movierec-profile", "version": 1, "movies": [{"movieId": 1, "rating": 4.5}]}'
+)
 
 
 @pytest.mark.parametrize(
@@ -437,6 +440,9 @@ DEEP_JSON = b'{"format": "movierec-profile", "version": 1, "movies": ' + b"[" * 
         ("deep.json", DEEP_JSON, "Could not load this profile"),
         ("huge.csv", b"movieId\n" + b"9" * 5000 + b"\n", "Could not load this profile"),
         ("wide.csv", b"movieId,title\n1," + b"x" * 200_000 + b"\n", "Could not load this profile"),
+        ("nan.json", PROFILE_OF_ONE.replace(b"4.5", b"NaN"), "nan.json holds NaN"),
+        ("nan.csv", b"movieId,rating\n1,nan\n", "row 2: rating 'nan' is not a number"),
+        ("twice.json", PROFILE_OF_ONE.replace(b'"rating"', b'"rating": 1, "rating"'), "twice"),
     ],
 )
 def test_bad_upload_explains_and_keeps_the_profile(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 from pathlib import Path
 
@@ -324,3 +325,134 @@ def test_an_array_consistent_with_its_entry_but_not_the_counts_is_refused_on_loa
     replace_file(folder, "personal.item_factors.npy", npy_bytes(shorter), shape=list(shorter.shape))
     load_bundle(artifacts)  # the file is what its entry says ...
     assert "'item_factors' is float32 5x3, expected 6xany" in load_error(artifacts)  # not counts
+
+
+# --- what the values mean (issue 21: a bundle's values were never checked, only its bytes) --
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value", "message"),
+    [
+        ("parameters", "neutral_rating", 100, "'parameters.neutral_rating' is 100, expected"),
+        ("parameters", "neutral_rating", "x", "'parameters.neutral_rating' is 'x', expected"),
+        ("parameters", "neutral_rating", 5.0, "a rating of the data's scale"),
+        ("parameters", "calibration", 1e9, "'parameters.calibration' is 1000000000.0"),
+        ("parameters", "calibration", -0.1, "expected a number from 0 to 1"),
+        ("parameters", "seed", -1, "'parameters.seed' is -1"),
+        ("parameters", "popular_pool", 0, "'parameters.popular_pool' is 0"),
+        ("parameters", "variant", "inverted", "'parameters.variant' is 'inverted'"),
+        ("parameters", "shrinkage", math.inf, "'parameters.shrinkage' is inf"),
+        ("popularity", "prior", math.nan, "'popularity.prior' is nan"),
+        ("popularity", "min_votes", -3, "'popularity.min_votes' is -3"),
+        ("counts", "movies", 0, "'counts.movies' is 0, expected at least 1"),
+    ],
+)
+def test_a_manifest_value_outside_its_meaning_is_refused(artifacts, section, field, value, message):
+    folder = bundle_dir(artifacts)
+    manifest = manifest_of(folder)
+    manifest[section][field] = value
+    write_manifest(folder, manifest)
+    error = load_error(artifacts)
+    assert message in error
+    assert str(folder / MANIFEST) in error  # the file and the field
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"personal": math.nan}, "'weights.personal' is nan, expected a finite number >= 0"),
+        ("all -5", "'weights.content' is -5, expected a finite number >= 0"),
+        ("all 0", "'weights' must have a positive, finite sum"),
+        ({"personal": "much"}, "'weights.personal' is 'much'"),
+    ],
+)
+def test_default_weights_must_be_finite_non_negative_with_a_positive_sum(
+    artifacts, weights, message
+):
+    folder = bundle_dir(artifacts)
+    manifest = manifest_of(folder)
+    if weights == "all -5":
+        weights = dict.fromkeys(manifest["weights"], -5)
+    elif weights == "all 0":
+        weights = dict.fromkeys(manifest["weights"], 0)
+    manifest["weights"] = {**manifest["weights"], **weights}
+    write_manifest(folder, manifest)
+    assert message in load_error(artifacts)
+
+
+def rewrite_array(folder: Path, name: str, change) -> None:
+    """Rewrite one array of the bundle, its checksum recomputed (so only the values tell)."""
+    array = np.load(folder / name).copy()
+    change(array)
+    replace_file(folder, name, npy_bytes(array))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        (
+            "general_cf.scores.npy",
+            lambda a: a.__setitem__(0, np.nan),
+            "'scores' holds values that are not finite",
+        ),
+        (
+            "personal.item_factors.npy",
+            lambda a: a.__setitem__((2, 1), np.inf),
+            "'item_factors' holds values that are not finite",
+        ),
+        (
+            "personal.item_scale.npy",
+            lambda a: a.__setitem__(1, 0.0),
+            "'item_scale' holds 0.0, expected numbers above 0",
+        ),
+        (
+            "neighbours.indices.npy",
+            lambda a: a.__setitem__(0, 6),
+            "'indices' holds indices from 0 to 6, outside 0-5",
+        ),
+        (
+            "neighbours.indices.npy",
+            lambda a: a.__setitem__(0, -1),
+            "'indices' holds indices from -1",
+        ),
+        ("neighbours.data.npy", lambda a: a.__setitem__(0, -np.inf), "'data' holds values"),
+        ("content.indices.npy", lambda a: a.__setitem__(0, 99), "outside 0-"),
+        (
+            "neighbours.indptr.npy",
+            lambda a: a.__setitem__(1, a[2] + 1),
+            "'indptr' holds row pointers that do not start at 0 and rise",
+        ),
+        ("seen_movies.npy", lambda a: a.__setitem__(0, 6), "'seen_movies' holds indices"),
+        ("seen_ratings.npy", lambda a: a.__setitem__(0, np.nan), "'seen_ratings' holds values"),
+    ],
+)
+def test_an_array_whose_values_cannot_be_served_is_refused_on_load(
+    artifacts, name, change, message
+):
+    """Each array rewritten with its checksum recomputed: numbers of the right dtype and shape
+    whose values would give 0 rows, garbage scores or an IndexError in a request."""
+    folder = bundle_dir(artifacts)
+    rewrite_array(folder, name, change)
+    assert message in load_error(artifacts)
+
+
+def test_the_value_checks_read_every_float_and_index_dtype():
+    """Dtype-agnostic: float16 weights and int32 ids are checked as the float32 and int64 are."""
+    for dtype in (np.float16, np.float32, np.float64):
+        values = np.ones(1000, dtype=dtype)
+        assert expect_array({"w": values}, "w", (1000,), "f") is values
+        values[500] = np.nan
+        with pytest.raises(BundleError, match="not finite"):
+            expect_array({"w": values}, "w", (1000,), "f")
+    big = np.full(10, np.finfo(np.float16).max, dtype=np.float16)  # its sum overflows float16
+    assert expect_array({"w": big}, "w", (10,), "f") is big
+    for dtype in (np.int32, np.int64, np.uint32):
+        ids = np.arange(10, dtype=dtype)
+        assert expect_array({"i": ids}, "i", (10,), "iu", below=10) is ids
+        with pytest.raises(BundleError, match="from 0 to 9, outside 0-8"):
+            expect_array({"i": ids}, "i", (10,), "iu", below=9)
+
+
+def test_values_the_trainer_writes_load_as_they_are(recommender):
+    """The real bundle's values pass: nothing a training writes is refused."""
+    assert len(recommender.recommend({1: 5.0, 260: 4.5}, 10)) == 10

@@ -84,6 +84,21 @@ BAD_RATINGS = [
     ),
     ("", RATINGS_HEADER, "ratings.csv: the file has a header but no rows"),
     ("", "", "ratings.csv: the file is empty"),
+    (  # issue 21: an extra field was dropped silently
+        "1,1,4.0,10\n1,2,4.0,11,9\n",
+        RATINGS_HEADER,
+        "ratings.csv: row 3 has 5 fields; the header has 4 (userId,movieId,rating,timestamp)",
+    ),
+    (  # a short row, after a bad value: the shape of the rows first, wherever the row is
+        "1,1,9.0,10\n\n1,2,4.0\n",
+        RATINGS_HEADER,
+        "ratings.csv: row 4 has 3 fields; the header has 4 (userId,movieId,rating,timestamp)",
+    ),
+    (  # a 1 MB cell of digits is quoted as the file has it, cut short, not called "inf"
+        "1,1,4.0,10\n1,2," + "9" * 2**20 + ",11\n",
+        RATINGS_HEADER,
+        "ratings.csv: column 'rating', row 3: '" + "9" * 60 + "…' is outside 0.5-5",
+    ),
 ]
 
 
@@ -210,3 +225,93 @@ def test_interrupted_save_leaves_the_previous_bundle(tiny_data, tmp_path, monkey
     assert (artifacts / "CURRENT").read_text() == before
     assert not list(artifacts.glob(".building-*"))
     assert Recommender.load(artifacts).recommend([1], n=2) is not None
+
+
+# --- malformed rows and cells (issue 21) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("movies", "message"),
+    [
+        (  # the issue's case: the open quote took the movies after it into one title
+            'movieId,title,genres\n1,"Toy Story (1995),Comedy\n2,Alien (1979),Horror\n'
+            '3,"Heat, The (1995)",Action\n4,Up (2009),Comedy\n',
+            'movies.csv: row 2: a quote (") opens and is not closed on its line',
+        ),
+        (
+            'movieId,title,genres\n1,Heat (1995),Action\n\n2,"Alien (1979),Horror\n',
+            'movies.csv: row 4: a quote (") opens and is not closed on its line',
+        ),
+        (
+            "movieId,title,genres\n1,Heat (1995),Action,Crime\n",
+            "movies.csv: row 2 has 4 fields; the header has 3 (movieId,title,genres)",
+        ),
+        (
+            "movieId,title,genres\n1,Heat (1995),Action\n2,Alien (1979)\n",
+            "movies.csv: row 3 has 2 fields; the header has 3 (movieId,title,genres)",
+        ),
+        (
+            "movieId,title,genres\n1,Heat (1995),Action\n2," + "A" * 1001 + ",Drama\n",
+            "movies.csv: column 'title', row 3: the value is 1,001 characters long; a title or "
+            "a list of genres is at most 1,000",
+        ),
+        (
+            "movieId,title,genres\n1,Heat (1995)," + "|".join(["Action"] * 200) + "\n",
+            "movies.csv: column 'genres', row 2: the value is 1,399 characters long",
+        ),
+        (  # the issue's 10 MB title
+            "movieId,title,genres\n1,Heat (1995),Action\n2," + "A" * 10 * 2**20 + ",Drama\n",
+            "movies.csv: row 3: a value is over 131,072 characters long; a title or a list of "
+            "genres is at most 1,000",
+        ),
+    ],
+)
+def test_malformed_movie_rows_are_refused_naming_file_and_line(tmp_path, movies, message):
+    write_csv(tmp_path, "movies.csv", movies)
+    _ratings(tmp_path, "1,1,4.0,1\n")
+    with pytest.raises(DataError) as caught:
+        load_dataset(tmp_path)
+    assert str(caught.value).startswith(message)
+
+
+def test_the_title_cap_is_the_profile_files_cap():
+    """One cap for a title, in a profile file and in movies.csv (the app may not import the
+    trainer's modules, so the two constants are held equal here)."""
+    from app.profile_files import MAX_CELL_CHARS
+    from recommender.csv_rows import MAX_TEXT_CHARS
+
+    assert MAX_TEXT_CHARS == MAX_CELL_CHARS
+
+
+def test_a_title_at_the_cap_and_quoted_commas_are_still_read(tmp_path):
+    title = "A" * 993 + " (1999)"  # 1,000 characters
+    write_csv(tmp_path, "movies.csv", f'movieId,title,genres\n1,"{title}",Drama\n2,"B, The",X\n')
+    _ratings(tmp_path, "1,1,4.0,1\n1,2,3.0,2\n")
+    assert load_dataset(tmp_path).movies["title"].tolist() == [title, "B, The"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--factors", "0"], "error: argument --factors: '0' is not a whole number from 1 to"),
+        (["--factors", "-5"], "error: argument --factors: '-5' is not a whole number from 1"),
+        (["--factors", "1e3"], "error: argument --factors: '1e3' is not a whole number"),
+        (["--seed", "-1"], "error: argument --seed: '-1' is not a whole number from 0 to"),
+        (["--seed", str(2**32)], "error: argument --seed: '4294967296' is not a whole number"),
+        (["--variant", "svd"], "error: argument --variant: invalid choice: 'svd'"),
+        (["--engine", "gpu"], "error: argument --engine: invalid choice: 'gpu'"),
+        (["--data-dir", ""], "error: argument --data-dir: '' is not a folder's path"),
+        (["--artifacts-dir", " "], "error: argument --artifacts-dir: ' ' is not a folder's path"),
+        (["--download-url", "file:///etc/passwd"], "error: argument --download-url: 'file:///"),
+        (["--factors"], "error: argument --factors: expected one argument"),
+        (["--bogus"], "error: unrecognized arguments: --bogus"),
+    ],
+)
+def test_every_cli_argument_is_checked_with_one_line_and_exit_2(tmp_path, arguments, message):
+    result = run_trainer(*arguments, "--artifacts-dir", str(tmp_path / "a"), timeout=60)
+    if arguments[0] == "--artifacts-dir":
+        result = run_trainer(*arguments, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "a").exists()  # nothing written

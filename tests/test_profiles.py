@@ -27,6 +27,12 @@ ENTRIES = [
 ]
 
 
+def _movie(fields: str) -> str:
+    """A JSON profile of movie 1 with ``fields`` written as they are."""
+    movie = '{"movieId": 1, ' + fields + "}"
+    return '{"format": "movierec-profile", "version": 1, "movies": [' + movie + "]}"
+
+
 def parse(text: str | bytes, filename: str = "profile.json"):
     data = text.encode("utf-8") if isinstance(text, str) else text
     return parse_profile(data, filename, TITLES, GENRES)
@@ -138,6 +144,18 @@ def test_unknown_movies_and_genres_are_skipped_with_a_warning() -> None:
         ("movieId\n1\n2\n1\n", "p.csv", "movieId 1 appears twice (row 2 and row 4)"),
         ("movieId\n777\n888\n", "p.csv", "none of the 2 movies in p.csv is in this model's"),
         ("movieId\n1\n", "profile.txt", "expected a .json or .csv profile file"),
+        # issue 21: NaN was read as "liked, no stars"; a key given twice, the last one silently
+        ("movieId,rating\n1,NaN\n", "p.csv", "p.csv, row 2: rating 'NaN' is not a number"),
+        ("movieId,rating\n1,inf\n", "p.csv", "p.csv, row 2: rating inf is outside 0.5-5"),
+        (_movie('"rating": NaN'), "p.json", "p.json holds NaN, which is not a number in JSON"),
+        (_movie('"rating": -Infinity'), "p.json", "p.json holds -Infinity, which is not a"),
+        (_movie('"rating": 1e999'), "p.json", "p.json, movie 1: rating inf is outside 0.5-5"),
+        (_movie('"rating": 5, "rating": 1'), "p.json", "p.json gives 'rating' twice in one"),
+        (
+            '{"format": "movierec-profile", "version": 1, "movies": [], "movies": []}',
+            "p.json",
+            "p.json gives 'movies' twice in one object",
+        ),
     ],
 )
 def test_bad_files_get_one_clear_message(text: str, filename: str, message: str) -> None:

@@ -27,6 +27,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from recommender import data as D
+from recommender.data_messages import wrong_field_count
 from recommender.spark.sources import ratings_source
 
 # What pandas (and so the local engine's pyarrow reader) reads as a missing value.
@@ -261,13 +262,16 @@ def parsed_ratings(source: RatingsInput) -> DataFrame:
         time = _integer(F.col("timestamp"), ids=False)
     else:  # the later row wins
         time = F.col("_id"), F.lit(False)
+    flags = [user[1], movie[1], rating[1], time[1]]
+    if source.header_rows:  # a row of more or fewer fields than the header is refused
+        flags.append(F.col("_fields") != len(source.columns))
     return source.rows.select(
         user[0].alias("user"),
         movie[0].alias("movie"),
         rating[0].alias("rating"),
         time[0].alias("time"),
         "_id",
-        reduce(operator.or_, [user[1], movie[1], rating[1], time[1]]).alias("bad"),
+        reduce(operator.or_, flags).alias("bad"),
     )
 
 
@@ -277,31 +281,37 @@ def parsed_ratings(source: RatingsInput) -> DataFrame:
 def validate_ratings(source: RatingsInput) -> None:
     """Raise the local engine's DataError for the first bad row, in one aggregate pass.
 
-    pyarrow (the local engine's reader) treats pandas' NA strings as missing; when a row has
-    another number of fields than the header, pyarrow fails and the local engine reads the file
-    as text, where only an empty field is missing and "NaN" is not a number. Which rows are bad
-    is the same in both readings; only the message of the first one differs.
+    pyarrow (the local engine's reader) treats pandas' NA strings as missing. A row with
+    another number of fields than the header is refused first, wherever it is, as the local
+    engine's ``recommender.csv_rows`` refuses it.
     """
     checks = checks_for(source.columns)
     aggregates = [F.count(F.lit(1)).alias("rows")]
     if source.header_rows:
         ragged = F.col("_fields") != len(source.columns)
-        aggregates.append(F.max(ragged.cast("int")).alias("ragged"))
+        aggregates.append(F.min(F.when(ragged, F.col("_id"))).alias("ragged"))
     for check in checks:
         first = F.min(F.when(_check_flag(check, NA_STRINGS), F.col("_id")))
         aggregates.append(first.alias(check.name))
     summary = source.rows.agg(*aggregates).collect()[0].asDict()
     if summary["rows"] == 0:
         raise D.no_rows(source.file)
-    text_mode = bool(summary.get("ragged"))
-    na_strings = [""] if text_mode else NA_STRINGS
+    if summary.get("ragged") is not None:
+        raise _ragged_row_error(source, summary["ragged"])
     for check in checks:
         if summary[check.name] is not None:
-            raise _bad_row_error(source, check, summary[check.name], na_strings, text_mode)
+            raise _bad_row_error(source, check, summary[check.name], NA_STRINGS)
+
+
+def _ragged_row_error(source: RatingsInput, row_id: int) -> D.DataError:
+    found = source.rows.where(F.col("_id") == row_id).select("_fields", "_file", "_block")
+    fields, file, block = found.collect()[0]
+    row = _row_number(source, row_id, file, block)
+    return wrong_field_count(source.file, row, int(fields), list(source.columns))
 
 
 def _bad_row_error(
-    source: RatingsInput, check: Check, row_id: int, na_strings: list[str], text_mode: bool
+    source: RatingsInput, check: Check, row_id: int, na_strings: list[str]
 ) -> D.DataError:
     """The local engine's message for the row ``row_id`` (only this row is collected)."""
     found = source.rows.where(F.col("_id") == row_id).select(check.column, "_file", "_block")
@@ -311,12 +321,13 @@ def _bad_row_error(
     if check.kind == "value" and (raw is None or trimmed in na_strings):
         return D.bad_value(source.file, check.column, row, D.MISSING_VALUE)
     if check.kind == "range":
-        return D.bad_value(source.file, check.column, row, D.outside_range(float(trimmed)))
+        problem = D.outside_range(float(trimmed), trimmed)
+        return D.bad_value(source.file, check.column, row, problem)
     if check.kind == "id_range":  # the value as the file writes it (a double would round it)
         problem = D.id_outside_range(trimmed) if check.ids else D.whole_outside_range(trimmed)
         return D.bad_value(source.file, check.column, row, problem)
     # pyarrow reads an all-numeric column as numbers, so a fractional id is shown as one
-    shown = raw if check.kind == "value" or text_mode else float(trimmed)
+    shown = raw if check.kind == "value" else float(trimmed)
     problem = D.not_a_number(shown, check.integer, check.ids)
     return D.bad_value(source.file, check.column, row, problem)
 
