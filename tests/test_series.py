@@ -131,3 +131,11 @@ def test_the_series_arrays_are_small_and_checked_on_load(recommender: Recommende
     ):
         with pytest.raises(BundleError):
             SeriesScorer.from_arrays(broken, info)
+
+
+def test_without_the_ratings_titles_alone_keep_numbered_and_named_films():
+    """The Spark engine keeps the ratings on its executors: the series then come from the
+    titles' strongest evidence alone (a number, the series' very name)."""
+    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Alien (1979)", "Alien Nation (1988)"]
+    found = find_series(titles, [1995, 1999, 1979, 1988], None)
+    assert [members.tolist() for members in found] == [[0, 1]]
