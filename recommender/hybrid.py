@@ -404,7 +404,11 @@ class Recommender:
         reasons = []
         for row, code in enumerate(top):
             strongest = sorted(
-                self.scorers, key=lambda name: -weights.get(name, 0.0) * scored.parts[name][code]
+                self.scorers,
+                key=lambda name: (
+                    not (self.scorers[name].reason_first and weights.get(name, 0.0) > 0),
+                    -weights.get(name, 0.0) * scored.parts[name][code],
+                ),
             )
             reasons.append(next((said[name][row] for name in strongest if said[name][row]), ""))
         return reasons

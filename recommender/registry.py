@@ -11,8 +11,15 @@ from recommender.collaborative import GeneralCFScorer, PersonalScorer
 from recommender.content import ContentScorer
 from recommender.neighbours import NeighbourScorer
 from recommender.scorer import Scorer
+from recommender.series import SeriesScorer
 
-SCORERS: list[type[Scorer]] = [ContentScorer, GeneralCFScorer, NeighbourScorer, PersonalScorer]
+SCORERS: list[type[Scorer]] = [
+    ContentScorer,
+    GeneralCFScorer,
+    NeighbourScorer,
+    SeriesScorer,
+    PersonalScorer,
+]
 
 
 def scorer_class(name: str) -> type[Scorer]:

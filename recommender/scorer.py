@@ -77,7 +77,9 @@ class Scorer(ABC):
       that takes what the others leave (the weights of a blend sum to 1);
     - ``unit_range``: its scores already mean something on 0-1 (a cosine), so they are kept
       as they are instead of stretched to 0-1 over the candidates: a weak match stays weak
-      (down to -1 for a movie a dislike pushes away).
+      (down to -1 for a movie a dislike pushes away);
+    - ``reason_first``: where it has a reason, that reason is shown before the other scorers'
+      (a series' "next in the Toy Story series" says more than the strongest part's).
 
     A scorer reads the profile's ``weights``: positive for a liked movie, negative for a
     disliked one. A disliked movie may push its own neighbours down; it must never count as
@@ -90,6 +92,7 @@ class Scorer(ABC):
     default_weight: ClassVar[float]
     tuning_weights: ClassVar[tuple[float, ...] | None] = (0.0, 0.05, 0.1, 0.2)
     unit_range: ClassVar[bool] = False
+    reason_first: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

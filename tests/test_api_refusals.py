@@ -21,7 +21,7 @@ import pytest
 from recommender import Filters, Recommender
 
 TOY_STORY, MATRIX = 1, 2571
-ALL_ZERO = {"content": 0.0, "general_cf": 0.0, "neighbours": 0.0, "personal": 0.0}
+ALL_ZERO = {"content": 0.0, "general_cf": 0.0, "neighbours": 0.0, "series": 0.0, "personal": 0.0}
 
 Call = Callable[[Recommender], Any]
 
@@ -85,7 +85,8 @@ REFUSED: dict[str, tuple[Call, str]] = {
     ),
     "unknown scorer": (
         lambda r: r.recommend([TOY_STORY], weights={"contnet": 1.0}),
-        r"weights: unknown scorer\(s\) contnet; known: content, general_cf, neighbours, personal",
+        r"weights: unknown scorer\(s\) contnet; known: content, general_cf, neighbours, series, "
+        "personal",
     ),
     "weights as pairs": (
         lambda r: r.recommend([TOY_STORY], weights=[("content", 1.0)]),
@@ -174,7 +175,7 @@ def test_a_whole_float_movie_id_is_read_as_that_movie(recommender: Recommender) 
 def test_large_weights_rank_as_their_proportions(recommender: Recommender) -> None:
     """Weights are relative: multiplying all of them by 2^90 (exact in binary floating point)
     changes no ranking, where 1e308 used to overflow the blend into an empty list."""
-    weights = {"content": 0.3, "general_cf": 0.1, "neighbours": 0.2, "personal": 0.6}
+    weights = {"content": 0.3, "general_cf": 0.1, "neighbours": 0.2, "series": 0.3, "personal": 0.6}
     scaled = {name: weight * 2.0**90 for name, weight in weights.items()}
     profile = {TOY_STORY: 5.0, MATRIX: 4.0}
     expected = recommender.recommend(profile, n=20, weights=weights)["movieId"].tolist()

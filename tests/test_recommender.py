@@ -64,12 +64,12 @@ def test_list_profile_equals_unrated_mapping_and_ties_are_deterministic(recommen
 
 def test_reasons_are_plain_words_naming_profile_movies(recommender):
     content_only = recommender.recommend(
-        {ALIEN: 5.0}, n=5, weights={"content": 1, "general_cf": 0, "personal": 0}
+        {ALIEN: 5.0}, n=5, weights={"content": 1, "general_cf": 0, "personal": 0, "series": 0}
     )
     assert content_only["reason"].str.endswith("like Alien (1979)").all()
     assert content_only["reason"].str.contains("Sci-Fi|Horror").all()
     personal_only = recommender.recommend(
-        {HEAT: 5.0}, n=5, weights={"content": 0, "general_cf": 0, "personal": 1}
+        {HEAT: 5.0}, n=5, weights={"content": 0, "general_cf": 0, "personal": 1, "series": 0}
     )
     assert (personal_only["reason"] == "people who liked Heat (1995) liked it").all()
 
@@ -78,7 +78,7 @@ def test_seed_blend_is_reachable_and_differs_from_the_default(recommender):
     seed_blend = recommender.recommend(
         [TOY_STORY],
         n=20,
-        weights={"content": 0.5, "general_cf": 0.5, "personal": 0, "neighbours": 0},
+        weights={"content": 0.5, "general_cf": 0.5, "personal": 0, "neighbours": 0, "series": 0},
     )
     assert (seed_blend["personal_score"] >= 0).all()
     expected = 0.5 * seed_blend["content_score"] + 0.5 * seed_blend["general_cf_score"]

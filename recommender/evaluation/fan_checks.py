@@ -29,7 +29,8 @@ SHINING, ALIEN, HALLOWEEN = 1258, 1214, 1982
 GODFATHER, GODFATHER_2, GOODFELLAS = 858, 1221, 1213
 FELLOWSHIP, TWO_TOWERS, RETURN_OF_THE_KING = 4993, 5952, 7153
 STAR_WARS_4, STAR_WARS_5, STAR_WARS_6 = 260, 1196, 1210
-BACK_TO_THE_FUTURE, BACK_TO_THE_FUTURE_2 = 1270, 2011
+BACK_TO_THE_FUTURE, BACK_TO_THE_FUTURE_2, BACK_TO_THE_FUTURE_3 = 1270, 2011, 2012
+BLADE_RUNNER = 541
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,25 @@ def a_lone_dislike_is_not_a_like(rec: Recommender) -> Verdict:
     return Verdict(credits == 0 and same <= 3, detail)
 
 
+def a_disliked_series_goes_down(rec: Recommender) -> Verdict:
+    """Star Wars disliked beside Blade Runner loved: the whole series leaves, the taste stays."""
+    top10 = _top(rec, {BLADE_RUNNER: 5.0, STAR_WARS_4: 1.0})
+    star_wars = int(top10["title"].str.startswith("Star Wars").sum())
+    share = _share_with_genres(top10, {"Sci-Fi"})
+    detail = f"{star_wars} Star Wars films and {share} Sci-Fi in the top 10"
+    return Verdict(star_wars == 0 and share >= 6, detail)
+
+
+def the_next_one_first(first: int, following: int, then: int, within: int) -> Callable:
+    def judge(rec: Recommender) -> Verdict:
+        table = _top(rec, {first: None}, n=within)
+        ranks = [_rank_of(table, following), _rank_of(table, then)]
+        detail = f"the next at {ranks[0] or '-'}, the one after at {ranks[1] or '-'}"
+        return Verdict(ranks[0] == 1 and ranks[1] is not None, detail)
+
+    return judge
+
+
 def three_stars_is_a_mild_like(rec: Recommender) -> Verdict:
     rank = _rank_of(_top(rec, {TOY_STORY: 3.0}, n=20), TOY_STORY_2)
     return Verdict(rank is not None, f"Toy Story 2 at {rank or 'not in the top 20'}")
@@ -185,6 +205,18 @@ PANEL: list[FanCheck] = [
         "no reason credits Goodfellas; at most 3 of the top 10 shared with loving it",
         (GOODFELLAS,),
         a_lone_dislike_is_not_a_like,
+    ),
+    FanCheck(
+        "Back to the Future alone: the series in order",
+        "Part II first, Part III in the top 5",
+        (BACK_TO_THE_FUTURE, BACK_TO_THE_FUTURE_2, BACK_TO_THE_FUTURE_3),
+        the_next_one_first(BACK_TO_THE_FUTURE, BACK_TO_THE_FUTURE_2, BACK_TO_THE_FUTURE_3, 5),
+    ),
+    FanCheck(
+        "Blade Runner 5 stars, Star Wars (1977) 1 star",
+        "no Star Wars film in the top 10; at least 6 of them Sci-Fi",
+        (BLADE_RUNNER, STAR_WARS_4),
+        a_disliked_series_goes_down,
     ),
     FanCheck(
         "Toy Story at 3 stars",
