@@ -36,7 +36,7 @@ from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import NUMERALS, display_title, split_title
 
 if TYPE_CHECKING:
-    from recommender.training import Model, TrainingConfig
+    from recommender.model import Model, TrainingConfig
 
 # fmt: off
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
