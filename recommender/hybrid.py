@@ -29,6 +29,7 @@ from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.steering import Steering
 from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
@@ -85,6 +86,7 @@ class Recommender:
         self._code_of = pd.Index(self.movie_ids)
         self.genres: list[str] = list(self.manifest["genres"])
         self.genre_index = Genres(self.movies, self.genres)
+        self.steering = Steering(self._code_of, self.movies["year"])  # exclude, recency
         arrays = bundle.arrays
         self.history = rating_history(bundle)  # what each user of the data set rated
         self.popularity = Popularity(
@@ -179,11 +181,13 @@ class Recommender:
         profile: Profile,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
     ) -> Request:
         """What every scorer is asked for a profile: its movies, ratings, their weights and
-        genres, and the movies that may be recommended (filters passed, not in the profile)."""
+        genres, and the movies that may be recommended (filters passed, not in the profile,
+        not excluded)."""
         codes, ratings = self._profile(profile)
-        allowed = self.genre_index.allowed(filters)
+        allowed = self.steering.leave_out(self.genre_index.allowed(filters), exclude)
         allowed[codes] = False
         attached = genre_lists(profile_genres, "profile_genres")
         genres = tuple(
@@ -217,6 +221,8 @@ class Recommender:
         weights: Mapping[str, float] | None = None,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
+        recency: float = 0.0,
     ) -> pd.DataFrame:
         """Recommendations for a taste profile, best first.
 
@@ -224,16 +230,18 @@ class Recommender:
         list of movieIds. ``weights`` maps scorer names (``scorers``) to their weight in the
         blend; the ones not given keep the bundle's defaults. ``filters`` narrows what may be
         recommended; ``profile_genres`` overrides the genres of profile movies (the genres the
-        visitor attached). Profile movies are never returned. An empty profile gives the
-        cold-start list. The result has movieId, title, genres, year, score, one
-        ``<scorer>_score`` column per scorer (0-1) and a reason in words.
+        visitor attached). Profile movies are never returned, nor the movieIds in ``exclude``.
+        ``recency`` tilts the ranking by release year, -1 (classics) to 1 (recent films), 0 no
+        preference (``recommender.steering``). An empty profile gives the cold-start list.
+        The result has movieId, title, genres, year, score, one ``<scorer>_score`` column per
+        scorer (0-1) and a reason in words.
         """
         n = arguments.count(n)
         chosen = self.blend_weights(weights)
-        scored = self.score_parts(profile, filters, profile_genres)
+        scored = self.score_parts(profile, filters, profile_genres, exclude)
+        score = self.steering.tilt(blend(scored.parts, chosen), recency)
         if len(scored.request) == 0:
             return self._cold_start(n, scored.allowed)
-        score = blend(scored.parts, chosen)
         top = self.rank(score, scored.request, n)
         result = self._table(top, score, scored.parts)
         result["reason"] = self._reasons(top, scored, chosen)
@@ -244,6 +252,7 @@ class Recommender:
         profile: Profile,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
     ) -> ScoredProfile:
         """Every scorer's scores of every movie for a profile, each put on 0-1 over what is
         allowed.
@@ -251,7 +260,7 @@ class Recommender:
         ``recommend`` blends these; the evaluation calls this and ``blend`` directly so that it
         measures exactly what ships while trying several weights on one computation.
         """
-        request = self.request(profile, filters, profile_genres)
+        request = self.request(profile, filters, profile_genres, exclude)
         if len(request) == 0:
             return ScoredProfile(request, {})
         parts = {
@@ -283,19 +292,30 @@ class Recommender:
         return chosen
 
     def popular(
-        self, n: int = 15, seed: int | None = None, *, filters: Filters = NO_FILTERS
+        self,
+        n: int = 15,
+        seed: int | None = None,
+        *,
+        filters: Filters = NO_FILTERS,
+        exclude: Iterable[int] | None = None,
     ) -> pd.DataFrame:
         """The cold-start list: a reproducible sample of top weighted-rating movies.
 
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
-        narrows the picks as it narrows recommendations (say, to 1990s comedies).
+        narrows the picks as it narrows recommendations (say, to 1990s comedies); the movieIds
+        in ``exclude`` are never picked.
         """
         seed = None if seed is None else arguments.count(seed, "seed")
-        return self._cold_start(arguments.count(n), self.genre_index.allowed(filters), seed)
+        allowed = self.steering.leave_out(self.genre_index.allowed(filters), exclude)
+        return self._cold_start(arguments.count(n), allowed, seed)
 
-    def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
-        """CF recommendations for a user of the data set, leaving out what they rated."""
+    def for_user(
+        self, user_id: int, n: int = 20, *, exclude: Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """CF recommendations for a user of the data set, leaving out what they rated and the
+        movieIds in ``exclude``."""
         request = self._user_request(user_id)
+        self.steering.leave_out(request.allowed, exclude)
         personal = self.scorers["personal"]
         score = personal.scores(request)
         top = self.top(score, request.allowed, arguments.count(n))
