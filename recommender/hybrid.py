@@ -27,6 +27,7 @@ from recommender.filters import NO_FILTERS, Filters, genre_lists
 from recommender.genres import Genres
 from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
+from recommender.reasons import pick_reasons
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.steering import Steering
@@ -427,16 +428,12 @@ class Recommender:
     def _reasons(
         self, top: np.ndarray, scored: ScoredProfile, weights: Mapping[str, float]
     ) -> list[str]:
-        """A reason per result from the scorer that contributed most to its score; when that
-        scorer has nothing honest to say, the next one explains it."""
+        """A reason per result from the scorer that contributed most to its score, unless the
+        list already gave that reason or the scorer has nothing honest to say: then the next one
+        explains it (``recommender.reasons``)."""
         said = {name: scorer.reasons(top, scored.request) for name, scorer in self.scorers.items()}
-        reasons = []
-        for row, code in enumerate(top):
-            strongest = sorted(
-                self.scorers, key=lambda name: -weights.get(name, 0.0) * scored.parts[name][code]
-            )
-            reasons.append(next((said[name][row] for name in strongest if said[name][row]), ""))
-        return reasons
+        parts = {name: weights.get(name, 0.0) * scored.parts[name][top] for name in self.scorers}
+        return pick_reasons(said, parts)
 
 
 def _on_unit_scale(scorer: Scorer, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
