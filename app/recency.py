@@ -21,7 +21,7 @@ RECENCY_WORDS = {
 }
 RECENCY_HELP = (
     "Leans your recommendations towards older or newer films. A strong match from any year "
-    "still shows; to keep only some years, use “Released between” below."
+    "still shows; to keep only some years, use “Released between” under Filters."
 )
 
 

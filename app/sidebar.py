@@ -51,12 +51,12 @@ def sidebar(rec: Recommender) -> Settings:
         if not for_profile:
             st.caption("A data-set user's recommendations come from collaborative filtering "
                        "alone; the blend and filters below apply to your own profile.")  # fmt: skip
+        recency = recency_control(disabled=not for_profile)  # before the blend: used more
         weights = weight_controls(rec, disabled=not for_profile)
         note = None
         if not any(weights.values()):  # the model refuses an all-zero blend; say what is shown
             st.warning(ALL_ZERO, icon=":material/tune:")
             weights, note = dict(rec.default_weights), ALL_ZERO
-        recency = recency_control(disabled=not for_profile)
         filters = filter_controls(rec, disabled=not for_profile)
     return Settings(mode, n, weights, filters, note, recency)
 
@@ -64,7 +64,7 @@ def sidebar(rec: Recommender) -> Settings:
 def weight_controls(rec: Recommender, disabled: bool) -> dict[str, float]:
     """A slider per scorer of the blend; their defaults come from the bundle."""
     st.subheader("Blend")
-    st.caption("How much each signal counts in a movie's match (its weighted mean, 0-100%).")
+    st.caption("How much each signal counts in the ranking (each card shows its parts, 0-100%).")
     weights = {}
     for name, scorer in rec.scorers.items():
         weights[name] = st.slider(

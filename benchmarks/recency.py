@@ -5,7 +5,7 @@
 
 Trains on the evaluation's training users (seed 0: the README's split) and ranks every test
 user's new-user profile (5 liked movies by default) as ``recommend`` does (``score_parts``,
-``blend``, ``steering.tilt``, ``rank``: genre calibration included), at recency -1, 0 and +1,
+``blend``, ``steering.tilt``, ``rank``: genre calibration included), at the page's recency stops,
 for each tilt strength. Prints per setting the mean over users of the median release year of
 their top 20, its shift from recency 0, NDCG@20 and its ratio to recency 0's. With
 ``--validation`` it runs on validation users drawn from the training users only (the split the
@@ -30,7 +30,7 @@ from recommender.hybrid import blend
 from recommender.steering import RECENCY_STRENGTH
 from recommender.training import TrainingConfig
 
-SETTINGS = (-1.0, 0.0, 1.0)
+SETTINGS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # the page slider's stops
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strength", type=float, nargs="+", default=[RECENCY_STRENGTH])
     parser.add_argument("--validation", action="store_true", help="validation users, not test")
+    parser.add_argument(
+        "--added", action="store_true", help="the alternative: add the tilt, not scale by it"
+    )
     return parser.parse_args(argv)
 
 
@@ -66,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         for recency in SETTINGS:
             medians, ndcgs = [], []
             for case, profile, score in zip(cases, scored, blended, strict=True):
-                top = rec.rank(rec.steering.tilt(score, recency), profile.request, args.k)
+                if args.added:  # score + r * strength * (2p - 1), the tilt tried first
+                    lean = recency * strength * (2 * rec.steering.positions - 1)
+                    tilted = (score + lean).astype(np.float32)
+                else:
+                    tilted = rec.steering.tilt(score, recency)
+                top = rec.rank(tilted, profile.request, args.k)
                 medians.append(np.nanmedian(years[top]))
                 ranked = rec.movie_ids[top].tolist()
                 ndcgs.append(metrics.ndcg_at_k(ranked, set(case.targets.tolist()), args.k))
@@ -74,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         year0, ndcg0 = rows[0.0]
         for recency, (year, ndcg) in rows.items():
             print(
-                f"{strength:8.2f}  {recency:+7.0f}  {year:11.1f}  {year - year0:+5.1f}"
+                f"{strength:8.2f}  {recency:+7.1f}  {year:11.1f}  {year - year0:+5.1f}"
                 f"  {ndcg:8.3f}  {ndcg / ndcg0:5.2f}"
             )
     return 0

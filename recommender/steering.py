@@ -9,8 +9,9 @@ ranking towards recent films or classics.
   score (0-1) by ``1 + r * RECENCY_STRENGTH * (2 p - 1)``, p the movie's release year as a
   percentile of the catalogue's years (0: the oldest, 1: the newest; 0.5 for a movie without a
   year). A tilt, not a cut: a strong match from the other end still makes the list (the year
-  filter is the cut), and a weak match stays weak (an added tilt lifted barely rated recent
-  films into the lists: at the same shift of years it lost more NDCG, benchmarks/recency.py).
+  filter is the cut), and a weak match stays weak (an added tilt can lift a barely matching
+  film of the right years over better ones; on validation users both traded years for NDCG
+  about alike: ``benchmarks/recency.py --validation --added``).
   Percentiles rather than years, because the catalogue is crowded in its last decades: a
   linear year scale would barely tell 1995 from 2015.
 """
