@@ -39,7 +39,8 @@ def cards(page, n: int = 6) -> list[str]:
         "elements => elements.map(e => e.innerText)"
     )
     lines = [[x for x in t.splitlines() if x.strip()] for t in texts[:n]]
-    return [f"{c[0]} | {c[-1] if len(c) > 1 else ''}" for c in lines]
+    reasons = [next((x for x in c if "MovieLens" in x), "").split(" · MovieLens")[0] for c in lines]
+    return [f"{c[0]} | {reason}" for c, reason in zip(lines, reasons, strict=True)]
 
 
 def first_id(page) -> int:
