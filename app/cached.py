@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,9 @@ from app.display import with_details
 from app.posters import PosterCache
 from app.profile_files import ProfileEntry, recommend_arguments
 from recommender import Filters, Recommender
+
+if TYPE_CHECKING:
+    from app.sidebar import Settings
 
 SEARCH_RESULTS = 20
 POSTER_DIR_ENV = "MOVIEREC_POSTER_DIR"
@@ -51,14 +55,36 @@ def recommendations(
     n: int,
     weights: tuple[tuple[str, float], ...],
     filters: Filters,
+    hidden: tuple[int, ...] = (),
+    recency: float = 0.0,
 ) -> pd.DataFrame:
     """Recommendations for the profile (popular picks when it is empty), with their links and
-    tags."""
+    tags; never a ``hidden`` film; tilted by ``recency``."""
     profile, profile_genres = recommend_arguments(entries)
     table = _rec.recommend(
-        profile, n, weights=dict(weights), filters=filters, profile_genres=profile_genres
+        profile,
+        n,
+        weights=dict(weights),
+        filters=filters,
+        profile_genres=profile_genres,
+        exclude=hidden,
+        recency=recency,
     )
     return with_details(_rec, table)
+
+
+def listed_for(
+    rec: Recommender,
+    key: str,
+    entries: tuple[ProfileEntry, ...],
+    settings: Settings,
+    hidden: tuple[int, ...] = (),
+) -> pd.DataFrame:
+    """``recommendations`` for ``entries`` with the sidebar's settings, ``hidden`` left out."""
+    return recommendations(
+        rec, key, entries, settings.n, settings.weight_items, settings.filters, hidden,
+        settings.recency,
+    )  # fmt: skip
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -68,8 +94,9 @@ def popular_picks(
     n: int,
     seed: int | None,
     filters: Filters,
+    hidden: tuple[int, ...] = (),
 ) -> pd.DataFrame:
     """A sample of well-rated, much-rated movies for a visitor with an empty profile, with
-    their links and tags."""
-    table = _rec.popular(n, seed, filters=filters)
+    their links and tags; never a ``hidden`` film."""
+    table = _rec.popular(n, seed, filters=filters, exclude=hidden)
     return with_details(_rec, table)

@@ -1,4 +1,4 @@
-"""How movies are shown: titles, ratings, match scores, links and the genre chart.
+"""How movies are shown: titles, ratings, links and the genre chart.
 
 Titles always reach the page as text (escaped Markdown or table cells), never as HTML.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -116,16 +116,6 @@ def with_details(rec: Recommender, table: pd.DataFrame) -> pd.DataFrame:
     links = movie_links(details.reset_index(drop=True))
     extra = details[["tmdbId", "tags"]].reset_index(drop=True)
     return pd.concat([table.reset_index(drop=True), links, extra], axis=1)
-
-
-def match_shares(table: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
-    """How well each recommendation matches, 0-1: the weighted mean of its parts (each 0-1),
-    so it can never pass the top of its scale, whatever the weights."""
-    total = sum(weights.values())
-    if total <= 0:
-        return pd.Series(0.0, index=table.index)
-    mean = sum(weight * table[f"{name}_score"] for name, weight in weights.items()) / total
-    return mean.clip(0.0, 1.0)
 
 
 def genre_chart(

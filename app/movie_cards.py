@@ -1,9 +1,12 @@
-"""Movies as cards a visitor acts on where they stand: rate with stars, add, "More like this".
+"""Movies as cards a visitor acts on where they stand: rate with stars, add, "More like this",
+"Not interested".
 
 Every list of the page (search results, popular picks, recommendations, a data-set user's
 movies) shows its movies this way. One click on a star rates the movie into the profile; "Add"
-puts it in as liked without stars; "More like this" lists the movies like it. A movie already
-in the profile shows its stars and a remove button instead. Titles, genres, tags and reasons
+puts it in as liked without stars; "More like this" lists the movies like it; "Not interested"
+(on the lists the visitor is offered: popular picks, recommendations, "More like this") takes
+the film out of them for this profile. A movie already in the profile shows its stars and a
+remove button instead. Titles, genres, tags and reasons
 are escaped Markdown: text, never markup.
 """
 
@@ -18,10 +21,18 @@ import streamlit as st
 from app.display import LINK_SITES, escape_markdown, readable_title
 from app.posters import PosterCache
 from app.profile_files import ProfileEntry
-from app.state import add_movie, rate_movie, remove_movie, show_more_like, stars_shown
+from app.state import (
+    add_movie,
+    hide_movie,
+    rate_movie,
+    remove_movie,
+    show_more_like,
+    stars_shown,
+)
 from recommender import Recommender
 
 POSTER_WIDTH = 56  # px: a thumbnail before the text, small enough for a phone
+OFFERED = ("picks", "recs", "like")  # the lists whose cards have "Not interested"
 
 
 def movie_cards(
@@ -29,21 +40,20 @@ def movie_cards(
     table: pd.DataFrame,
     context: str,
     *,
-    match: pd.Series | None = None,
     parts: Mapping[str, str] | None = None,
     notes: pd.Series | None = None,
     posters: PosterCache | None = None,
 ) -> None:
     """A card per row of ``table`` (from ``display.with_details``), in its order.
 
-    ``context`` keeps the widget keys of two lists apart ("search", "picks", ...); ``match``
-    is each movie's match (0-1) and ``parts`` maps scorer names to the labels of the parts
-    shown beside it; ``notes`` adds a line per movie ("★ 5 from them").
+    ``context`` keeps the widget keys of two lists apart ("search", "picks", ...); ``parts``
+    maps scorer names to the labels of the parts shown on each card; ``notes`` adds a line per
+    movie ("★ 5 from them").
     """
     profile: dict[int, ProfileEntry] = st.session_state.profile
     for position, row in enumerate(table.to_dict(orient="records")):
         movie_id = int(row["movieId"])
-        lines = card_text(row, match, parts, notes, position)
+        lines = card_text(row, parts, notes, position)
         entry = profile.get(movie_id)
         title = str(row["title"])
         # Each element costs time in the browser on every rerun: no more than these.
@@ -62,16 +72,19 @@ def movie_cards(
 
 def card_text(
     row: Mapping[str, Any],
-    match: pd.Series | None,
     parts: Mapping[str, str] | None,
     notes: pd.Series | None,
     position: int,
 ) -> str:
-    """The card's Markdown: title and year (and match), genres and tags, reason and links."""
+    """The card's Markdown: title and year, genres and tags, the parts, reason and links.
+
+    No "% match": the list is ranked by the blend and then by a genre mix like the profile's
+    (and the recency lean), so a percentage of the blend alone would run out of order down the
+    list (71%, 75%, 73%), and the calibrated order has no number of its own per film (a film's
+    place depends on the films above it). The order is the ranking; the parts say why.
+    """
     name, year = readable_title(str(row["title"]), row.get("year"))
     first = f"**{escape_markdown(name)}**" + (f" · {year}" if year else "")
-    if match is not None:
-        first += f" · **{round(100 * float(match.iloc[position]))}% match**"
     genres = str(row.get("genres") or "").replace("|", ", ").replace("(no genres listed)", "")
     about = [escape_markdown(genres)] if genres else []
     tags = str(row.get("tags") or "").replace("|", ", ")
@@ -102,7 +115,8 @@ def part_share(label: str, value: float) -> str:
 def card_actions(
     rec: Recommender, movie_id: int, title: str, context: str, entry: ProfileEntry | None
 ) -> None:
-    """Stars that rate the movie in one click; add (or remove); "More like this"."""
+    """Stars that rate the movie in one click; add (or remove); "More like this"; "Not
+    interested" on the lists the visitor is offered."""
     stars = f"stars_{context}_{movie_id}"
     st.session_state[stars] = stars_shown(entry.rating if entry else None)
     st.feedback("stars", key=stars, on_change=rate_movie, args=(rec, movie_id, title, stars))
@@ -130,3 +144,13 @@ def card_actions(
         on_click=show_more_like,
         args=(movie_id, title),
     )
+    if context in OFFERED:
+        st.button(
+            "Not interested",
+            key=f"hide_{context}_{movie_id}",
+            icon=":material/visibility_off:",
+            type="tertiary",
+            help="Take it out of your lists for this profile (it is not a rating)",
+            on_click=hide_movie,
+            args=(movie_id, title),
+        )

@@ -16,6 +16,10 @@ CSV (genres separated by ``|``; an empty rating means "liked it, no stars")::
 
     movieId,title,rating,genres
     1,Toy Story (1995),4.5,Animation|Comedy
+
+Films the visitor is not interested in (``app.not_interested``) come along: a JSON
+``"not_interested": [{"movieId": 1721, "title": "Titanic (1997)"}]``, CSV rows with ``yes`` in a
+``not_interested`` column (written only when some film is hidden). They are not ratings.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ MAX_NUMBER_CHARS = 32  # ids and ratings; a 5,000-digit number is not either
 MAX_CELL_CHARS = 1_000  # a title, a rating or a genre list; MovieLens titles stay under 200
 MAX_ID = 2**53 - 1  # the largest movieId the trainer takes (recommender.data_messages.MAX_ID)
 GENRE_SEPARATOR = "|"
+HIDDEN_KEY = "not_interested"  # the JSON key and CSV column of the films the visitor hid
+MAX_HIDDEN = 1_000  # films hidden one click at a time; 1,000 cost a request under 1 ms
 
 
 class ProfileError(ValueError):
@@ -66,6 +72,7 @@ class LoadedProfile:
 
     entries: list[ProfileEntry]
     warnings: list[str] = field(default_factory=list)
+    hidden: dict[int, str] = field(default_factory=dict)  # not interested: movieId -> title
 
 
 # --- ratings ---------------------------------------------------------------------------------
@@ -94,24 +101,31 @@ def check_rating(value: Any, where: str) -> float | None:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def to_json(entries: Iterable[ProfileEntry]) -> str:
-    """The profile as a JSON document that ``parse_profile`` reads back."""
+def to_json(entries: Iterable[ProfileEntry], hidden: Mapping[int, str] | None = None) -> str:
+    """The profile (and the films hidden from it) as JSON that ``parse_profile`` reads back."""
     movies = [
         {"movieId": e.movie_id, "title": e.title, "rating": e.rating, "genres": list(e.genres)}
         for e in entries
     ]
-    document = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "movies": movies}
+    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "movies": movies}
+    if hidden:
+        document[HIDDEN_KEY] = [{"movieId": m, "title": title} for m, title in hidden.items()]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_csv(entries: Iterable[ProfileEntry]) -> str:
-    """The profile as CSV (one movie a row) that ``parse_profile`` reads back."""
+def to_csv(entries: Iterable[ProfileEntry], hidden: Mapping[int, str] | None = None) -> str:
+    """The profile as CSV (one movie a row, then the hidden films) that ``parse_profile``
+    reads back."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    extra = [HIDDEN_KEY] if hidden else []
+    writer.writerow([*CSV_COLUMNS, *extra])
+    blank = [""] * len(extra)
     for e in entries:
         rating = "" if e.rating is None else f"{e.rating:g}"
-        writer.writerow([e.movie_id, e.title, rating, GENRE_SEPARATOR.join(e.genres)])
+        writer.writerow([e.movie_id, e.title, rating, GENRE_SEPARATOR.join(e.genres), *blank])
+    for movie_id, title in (hidden or {}).items():
+        writer.writerow([movie_id, title, "", "", "yes"])
     return buffer.getvalue()
 
 
@@ -235,6 +249,10 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
             if isinstance(text, str):
                 _check_cell(f"{filename}, {where}", "title or a genre", text)
         rows.append((where, movie))
+    hidden = document.get(HIDDEN_KEY, [])
+    if not isinstance(hidden, list) or not all(isinstance(film, dict) for film in hidden):
+        raise ProfileError(f'{filename}: "{HIDDEN_KEY}" must be a list of movies (with a movieId)')
+    rows += [(f"hidden film {n}", {**film, HIDDEN_KEY: "yes"}) for n, film in enumerate(hidden, 1)]
     return rows
 
 
@@ -338,7 +356,11 @@ def _entries(
     filename: str,
     default_genres: Callable[[int], Sequence[str]] | None,
 ) -> LoadedProfile:
-    if not rows:
+    hidden, hidden_notes = hidden_films(
+        [(where, row.get("movieId")) for where, row in rows if _is_hidden(row)], titles, filename
+    )
+    rows = [(where, row) for where, row in rows if not _is_hidden(row)]
+    if not rows and not hidden:
         raise ProfileError(f"{filename} lists no movies")
     if len(rows) > MAX_MOVIES:
         raise too_many_movies(filename, f"{len(rows):,}")
@@ -363,7 +385,7 @@ def _entries(
         unknown_genres.update(g for g in genres if g not in known_genres)
         kept = tuple(g for g in genres if g in known_genres)
         entries[movie_id] = ProfileEntry(movie_id, str(titles[movie_id]), rating, kept)
-    if not entries:
+    if not entries and rows:
         raise ProfileError(
             f"none of the {len(rows)} movies in {filename} is in this model's catalogue "
             f"(movieIds {_first_few(unknown_movies)}); was it saved from another data set?"
@@ -377,7 +399,34 @@ def _entries(
     if unknown_genres:
         names = [shorten(name, 40) for name in sorted(unknown_genres)]
         warnings.append(f"ignored {counted(len(names), 'unknown genre')}: {_first_few(names)}")
-    return LoadedProfile(list(entries.values()), warnings)
+    return LoadedProfile(list(entries.values()), warnings + hidden_notes, hidden)
+
+
+def _is_hidden(row: Mapping[str, Any]) -> bool:
+    """Whether a row is a film the visitor hid ("yes" in its not_interested cell)."""
+    return str(row.get(HIDDEN_KEY) or "").strip().lower() == "yes"
+
+
+def hidden_films(
+    rows: Sequence[tuple[str, Any]], titles: Mapping[int, str], source: str
+) -> tuple[dict[int, str], list[str]]:
+    """(movieId -> title, notes) of the hidden films among ``(where, movieId)`` pairs read from
+    ``source``: each id checked as a profile's are; those the catalogue lacks skipped."""
+    if len(rows) > MAX_HIDDEN:
+        raise ProfileError(f"{source} hides {len(rows):,} films; at most {MAX_HIDDEN:,}")
+    hidden, unknown = {}, []
+    for where, value in rows:
+        movie_id = _movie_id(value, f"{source}, {where}")
+        if movie_id in titles:
+            hidden[movie_id] = str(titles[movie_id])
+        else:
+            unknown.append(movie_id)
+    if not unknown:
+        return hidden, []
+    return hidden, [
+        f"skipped {counted(len(unknown), 'hidden film')} that this model's catalogue does not "
+        f"have (movieIds {_first_few(unknown)})"
+    ]
 
 
 def _movie_id(value: Any, where: str) -> int:

@@ -9,18 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.cached import popular_picks, poster_cache, recommendations, search
-from app.display import (
-    escape_markdown,
-    match_shares,
-    readable_title,
-    with_details,
-)
+from app.cached import listed_for, popular_picks, poster_cache, search
+from app.display import escape_markdown, readable_title, with_details
 from app.movie_cards import movie_cards
 from app.profile_files import ProfileEntry
 from app.profile_side import profile_side
 from app.sidebar import Settings
-from app.state import keep_address, new_popular_sample, own_genres, show_more_like
+from app.state import hidden_ids, keep_address, new_popular_sample, own_genres, show_more_like
 from recommender import Recommender
 
 NO_MATCH = "No movie matches these filters. Widen the genres or the year range."
@@ -91,10 +86,11 @@ def recommendations_section(rec: Recommender, key: str, settings: Settings) -> N
     """The recommendations for the profile, as cards with their match and its parts."""
     entries = tuple(st.session_state.profile.values())
     st.subheader("Recommended for you")
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = listed_for(rec, key, entries, settings, hidden_ids())
     st.caption(
-        f"For your {len(entries)}-movie profile, in the model's order: the match and a genre mix "
-        "like yours. Rate the ones you have seen to sharpen the list."
+        f"For your {len(entries)}-movie profile, best first: how well each fits, with a genre "
+        "mix like yours. Rate the ones you have seen to sharpen the list; “Not interested” "
+        "takes one out."
     )
     show_ranked(rec, table, "recs", settings)
 
@@ -112,36 +108,30 @@ def more_like_section(
         args=(None,),
     )  # fmt: skip
     entries = (ProfileEntry(movie_id, title, None, own_genres(rec)(movie_id)),)
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = listed_for(rec, key, entries, settings, hidden_ids())
     st.caption(f"Movies like {name} alone, with your blend and filters.")
     show_ranked(rec, table, "like", settings)
 
 
 def show_ranked(rec: Recommender, table: pd.DataFrame, context: str, settings: Settings) -> None:
-    """Recommendations as cards: match in percent, its parts in words, the reason."""
+    """Recommendations as cards, in the list's order: the parts in words, the reason."""
     if settings.blend_note:
         st.info(settings.blend_note, icon=":material/tune:")
     if table.empty:
         st.warning(NO_MATCH)
         return
     weights = dict(settings.weight_items)
-    # the parts that count in the match (a part at weight 0 says nothing about it)
+    # the parts that count in the blend (a part at weight 0 says nothing about it)
     labels = {name: scorer.label for name, scorer in rec.scorers.items() if weights.get(name)}
-    movie_cards(
-        rec,
-        table,
-        context,
-        match=match_shares(table, weights),
-        parts=labels,
-        posters=poster_cache(),
-    )
+    movie_cards(rec, table, context, parts=labels, posters=poster_cache())
 
 
 def popular_section(rec: Recommender, key: str, settings: Settings) -> None:
     """Popular picks for a visitor with an empty profile, and a button to draw others."""
     st.subheader("Popular picks")
     st.caption("Well-rated movies many people have seen. Rate the ones you know to start.")
-    table = popular_picks(rec, key, settings.n, st.session_state.popular_seed, settings.filters)
+    seed = st.session_state.popular_seed
+    table = popular_picks(rec, key, settings.n, seed, settings.filters, hidden_ids())
     st.button(
         "Show other picks", key="other_picks", icon=":material/casino:", on_click=new_popular_sample
     )

@@ -6,12 +6,21 @@ from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
-from app.cached import recommendations
+from app.cached import listed_for
 from app.display import escape_markdown, format_rating, genre_chart, readable_title
 from app.profile_files import MAX_UPLOAD_BYTES, ProfileEntry, counted, to_csv, to_json
 from app.profile_link import LINK_PARAMETER
 from app.sidebar import Settings
-from app.state import clear_profile, load_upload, rate_movie, remove_movie, set_genres, stars_shown
+from app.state import (
+    clear_profile,
+    hidden_ids,
+    load_upload,
+    rate_movie,
+    remove_movie,
+    set_genres,
+    show_again,
+    stars_shown,
+)
 from recommender import Recommender
 
 PROFILE_SHOWN = 10  # movies listed with their controls before "Show all"
@@ -35,9 +44,17 @@ def profile_side(rec: Recommender, key: str, settings: Settings) -> None:
             "disliked: similar films are pushed down. No stars counts as liked."
         )
         profile_list(rec, profile, neutral)
+    hidden: dict[int, str] = st.session_state.hidden
     with st.container(horizontal=True, gap="small"):
         if st.button("Save, load or share", key="show_files", icon=":material/share:"):
             files_dialog(rec, key)
+        if hidden and st.button(
+            f"Not interested ({len(hidden)})",
+            key="show_hidden",
+            icon=":material/visibility_off:",
+            help="The films you took out of your lists: see them, bring them back",
+        ):
+            hidden_dialog()
         if profile:
             if st.button("Genre mix", key="show_genre_mix", icon=":material/bar_chart:"):
                 genre_mix_dialog(rec, key, settings)
@@ -123,11 +140,33 @@ def genres_dialog(rec: Recommender) -> None:
     st.caption("Recommendations use your choice when you close this window.")
 
 
+@st.dialog("Films you are not interested in", on_dismiss="rerun")
+def hidden_dialog() -> None:
+    """The hidden films, each with a button that brings it back to the lists."""
+    hidden: dict[int, str] = st.session_state.hidden
+    st.caption(
+        "They stay out of your lists for this profile (and its link and saved files). Hiding a "
+        "film is not a rating: rate it if you want the films like it pushed down too."
+    )
+    for movie_id, title in reversed(list(hidden.items())):  # the latest hidden first
+        name, year = readable_title(title)
+        with st.container(key=f"hidden_{movie_id}", horizontal=True, vertical_alignment="center"):
+            st.markdown(f"**{escape_markdown(name)}**" + (f" · {year}" if year else ""))
+            st.button(
+                "Show again", key=f"unhide_{movie_id}", icon=":material/visibility:",
+                on_click=show_again, args=(movie_id,),
+            )  # fmt: skip
+    if not hidden:
+        st.info("None now: every film may be recommended again.", icon=":material/visibility:")
+    elif len(hidden) > 1:
+        st.button("Show them all again", key="unhide_all", on_click=show_again, args=(None,))
+
+
 @st.dialog("Genre mix", width="large")
 def genre_mix_dialog(rec: Recommender, key: str, settings: Settings) -> None:
     """The share of movies with each genre: the profile next to the recommendations."""
     entries = tuple(st.session_state.profile.values())
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = listed_for(rec, key, entries, settings, hidden_ids())
     profile_genres = [entry.genres for entry in entries]
     genre_chart(profile_genres, table["genres"], "Your profile", "Recommendations", heading=False)
 
@@ -137,16 +176,17 @@ def files_dialog(rec: Recommender, key: str) -> None:
     """The link that opens this profile; download it as JSON or CSV; upload one saved earlier."""
     share_link()
     entries = list(st.session_state.profile.values())
+    hidden = st.session_state.hidden
     formats = [("JSON", to_json, "application/json"), ("CSV", to_csv, "text/csv")]
     for column, (name, write, mime) in zip(st.columns(2), formats, strict=True):
         column.download_button(
             f"Download {name}",
-            write(entries),
+            write(entries, hidden),
             file_name=f"movie-profile.{name.lower()}",
             mime=mime,
             key=f"download_{name.lower()}",
             on_click="ignore",
-            disabled=not entries,
+            disabled=not (entries or hidden),
         )
     st.file_uploader(
         "Load a saved profile (replaces the current one)",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.recency import recency_control
 from app.state import reset_weights, weight_key
 from recommender import Filters, Recommender
 
@@ -30,6 +31,7 @@ class Settings:
     weights: dict[str, float]  # the blend the lists use
     filters: Filters
     blend_note: str | None = None  # said on the page when the blend is not the sliders'
+    recency: float = 0.0  # -1 classics ... 1 recent films (app.recency)
 
     @property
     def weight_items(self) -> tuple[tuple[str, float], ...]:
@@ -49,19 +51,20 @@ def sidebar(rec: Recommender) -> Settings:
         if not for_profile:
             st.caption("A data-set user's recommendations come from collaborative filtering "
                        "alone; the blend and filters below apply to your own profile.")  # fmt: skip
+        recency = recency_control(disabled=not for_profile)  # before the blend: used more
         weights = weight_controls(rec, disabled=not for_profile)
         note = None
         if not any(weights.values()):  # the model refuses an all-zero blend; say what is shown
             st.warning(ALL_ZERO, icon=":material/tune:")
             weights, note = dict(rec.default_weights), ALL_ZERO
         filters = filter_controls(rec, disabled=not for_profile)
-    return Settings(mode, n, weights, filters, note)
+    return Settings(mode, n, weights, filters, note, recency)
 
 
 def weight_controls(rec: Recommender, disabled: bool) -> dict[str, float]:
     """A slider per scorer of the blend; their defaults come from the bundle."""
     st.subheader("Blend")
-    st.caption("How much each signal counts in a movie's match (its weighted mean, 0-100%).")
+    st.caption("How much each signal counts in the ranking (each card shows its parts, 0-100%).")
     weights = {}
     for name, scorer in rec.scorers.items():
         weights[name] = st.slider(

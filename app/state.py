@@ -1,7 +1,9 @@
 """The visitor's session: what it starts with, and the callbacks that change it.
 
 The profile (movieId -> ``ProfileEntry``, in the order the movies were added) is also kept in
-the page's address (``app.profile_link``): a reload or a shared link opens the same profile.
+the page's address (``app.profile_link``): a reload or a shared link opens the same profile. So
+are the films the visitor is not interested in (``hidden``: movieId -> title,
+``app.not_interested``) and the recency slider's position.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 import streamlit as st
 
 from app.loading import titles_by_id
+from app.not_interested import HIDDEN_PARAMETER, hidden_link, read_hidden_link
 from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError, counted, parse_profile
 from app.profile_link import LINK_PARAMETER, profile_link, read_link
 from recommender import Recommender
@@ -37,6 +40,8 @@ def init_state(rec: Recommender, key: str) -> None:
         state.setdefault(weight_key(name), float(weight))
     if "profile" not in state:
         state.profile = profile_from_address(rec, key)
+        state.hidden = hidden_from_address(rec, key)
+    state.setdefault("hidden", {})
 
 
 def profile_from_address(rec: Recommender, key: str) -> dict[int, ProfileEntry]:
@@ -55,15 +60,35 @@ def profile_from_address(rec: Recommender, key: str) -> dict[int, ProfileEntry]:
     return {entry.movie_id: entry for entry in loaded.entries}
 
 
+def hidden_from_address(rec: Recommender, key: str) -> dict[int, str]:
+    """The films the page's address hides; a malformed list leaves a note and hides none."""
+    text = st.query_params.get(HIDDEN_PARAMETER)
+    if not text:
+        return {}
+    try:
+        hidden, notes = read_hidden_link(text, titles_by_id(rec, key))
+    except ProfileError as error:
+        del st.query_params[HIDDEN_PARAMETER]
+        st.session_state.notes.append(("error", f"This link's hidden films were left out: {error}"))
+        return {}
+    st.session_state.notes += [("warning", note) for note in notes]
+    return hidden
+
+
 def keep_address(rec: Recommender) -> None:
-    """Put the profile in the page's address (or take it out when the profile is empty)."""
-    link = profile_link(st.session_state.profile.values(), own_genres(rec))
-    if st.query_params.get(LINK_PARAMETER, "") == link:
-        return
-    if link:
-        st.query_params[LINK_PARAMETER] = link
-    else:
-        del st.query_params[LINK_PARAMETER]
+    """Put the profile and the hidden films in the page's address (or take each out when it is
+    empty)."""
+    links = {
+        LINK_PARAMETER: profile_link(st.session_state.profile.values(), own_genres(rec)),
+        HIDDEN_PARAMETER: hidden_link(st.session_state.hidden),
+    }
+    for parameter, link in links.items():
+        if st.query_params.get(parameter, "") == link:
+            continue
+        if link:
+            st.query_params[parameter] = link
+        else:
+            del st.query_params[parameter]
 
 
 def own_genres(rec: Recommender):
@@ -118,10 +143,30 @@ def remove_movie(movie_id: int) -> None:
 
 
 def clear_profile() -> None:
-    """Callback: start over with an empty profile."""
+    """Callback: start over with an empty profile (and no film hidden)."""
     st.session_state.profile = {}
+    st.session_state.hidden = {}
     st.session_state.notes = []
     st.session_state.like_this = None
+
+
+def hidden_ids() -> tuple[int, ...]:
+    """The hidden films' movieIds, as the lists' caches key on them."""
+    return tuple(st.session_state.hidden)
+
+
+def hide_movie(movie_id: int, title: str) -> None:
+    """Callback of "Not interested": the film leaves the lists for this profile. Not a
+    dislike: its rating, if the visitor gave one, stays as it is."""
+    st.session_state.hidden[movie_id] = title
+
+
+def show_again(movie_id: int | None = None) -> None:
+    """Callback: a hidden film may be recommended again (None: every hidden film)."""
+    if movie_id is None:
+        st.session_state.hidden = {}
+    else:
+        st.session_state.hidden.pop(movie_id, None)
 
 
 def show_more_like(movie_id: int | None, title: str = "") -> None:
@@ -169,7 +214,10 @@ def load_upload(rec: Recommender, key: str) -> None:
         ]  # fmt: skip
         return
     state.profile = {entry.movie_id: entry for entry in loaded.entries}
-    notes = [("success", f"Loaded {counted(len(loaded.entries), 'movie')} from {uploaded.name}.")]
+    state.hidden = dict(loaded.hidden)
+    hidden = f" and {counted(len(loaded.hidden), 'hidden film')}" if loaded.hidden else ""
+    loaded_what = f"{counted(len(loaded.entries), 'movie')}{hidden}"
+    notes = [("success", f"Loaded {loaded_what} from {uploaded.name}.")]
     state.notes = notes + [("warning", warning) for warning in loaded.warnings]
 
 

@@ -25,7 +25,7 @@ PROFILES = {
     "horror": "1258:5,1214:5,1997:5,1387:4",  # The Shining, Alien, The Exorcist; Jaws at 4
     "godfather_goodfellas": "858:5,1213:0.5",  # The Godfather loved, Goodfellas disliked
 }
-RESULT = re.compile(r"^(.+ · \d{4} · \d+% match)$")
+RESULT = re.compile(r"^(.+ · \d{4})$")  # a card's first line: title · year
 
 
 def top_of_list(text: str, n: int) -> list[str]:

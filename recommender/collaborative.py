@@ -197,7 +197,9 @@ class PersonalScorer(Scorer):
         return self.cf.personal_scores(request.codes[liked], request.weights[liked])
 
     def reasons(self, codes: np.ndarray, request: Request) -> list[str | None]:
-        """ "people who liked X liked it", X the liked profile movie that pulls it up most."""
+        """ "people who liked X liked it", X the liked profile movie that pulls it up most
+        compared with how much X pulls up the other results: a movie loved by everyone (Star
+        Wars) pulls every result up, so the plain strongest pull would name it on most rows."""
         liked = request.codes[request.liked]
         if len(liked) == 0:
             return [None] * len(codes)
@@ -206,9 +208,13 @@ class PersonalScorer(Scorer):
             weights = weights / cf.item_scale[liked]
         shrunk = cf.item_factors[liked] * cf.fold_in_weights_for(len(liked))
         closeness = (cf.item_factors[codes] @ shrunk.T) * weights
+        norms = np.linalg.norm(cf.item_factors[liked], axis=1) + 1e-12
+        specific = np.where(closeness > 0, closeness / (weights * norms), -np.inf)
         reasons: list[str | None] = []
-        for row in closeness:  # the liked movie that pulls it up most, if any does
-            best = int(np.argmax(row))
+        for row, pulls in enumerate(specific):  # the liked movie that pulls it up most, if any
+            best = int(np.argmax(pulls))
             title = quoted_title(self.titles[liked[best]])
-            reasons.append(f"people who liked {title} liked it" if row[best] > 0 else None)
+            reasons.append(
+                f"people who liked {title} liked it" if closeness[row, best] > 0 else None
+            )
         return reasons

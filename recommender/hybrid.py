@@ -27,8 +27,10 @@ from recommender.filters import NO_FILTERS, Filters
 from recommender.genres import Genres
 from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
+from recommender.reasons import pick_reasons
 from recommender.registry import scorer_class
 from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.steering import Steering
 from recommender.titles import TitleSearch
 
 Profile = Mapping[int, float | None] | Sequence[int]
@@ -87,6 +89,7 @@ class Recommender:
         self._code_of = pd.Index(self.movie_ids)
         self.genres: list[str] = list(self.manifest["genres"])
         self.genre_index = Genres(self.movies, self.genres)
+        self.steering = Steering(self._code_of, self.movies["year"])  # exclude, recency
         arrays = bundle.arrays
         self.history = rating_history(bundle)  # what each user of the data set rated
         self.popularity = Popularity(
@@ -170,11 +173,13 @@ class Recommender:
         profile: Profile,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
     ) -> Request:
         """What every scorer is asked for a profile: its movies, ratings, their weights and
-        genres, and the movies that may be recommended (filters passed, not in the profile)."""
+        genres, and the movies that may be recommended (filters passed, not in the profile,
+        not excluded)."""
         codes, ratings = self._profile(profile)
-        allowed = self.genre_index.allowed(filters)
+        allowed = self.steering.leave_out(self.genre_index.allowed(filters), exclude)
         allowed[codes] = False
         attached = self.genre_index.attached(profile_genres, codes, self.movie_ids[codes])
         genres = tuple(
@@ -208,6 +213,8 @@ class Recommender:
         weights: Mapping[str, float] | None = None,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
+        recency: float = 0.0,
     ) -> pd.DataFrame:
         """Recommendations for a taste profile, best first.
 
@@ -215,16 +222,18 @@ class Recommender:
         list of movieIds. ``weights`` maps scorer names (``scorers``) to their weight in the
         blend; the ones not given keep the bundle's defaults. ``filters`` narrows what may be
         recommended; ``profile_genres`` overrides the genres of profile movies (the genres the
-        visitor attached). Profile movies are never returned. An empty profile gives the
-        cold-start list. The result has movieId, title, genres, year, score, one
-        ``<scorer>_score`` column per scorer (0-1) and a reason in words.
+        visitor attached). Profile movies are never returned, nor the movieIds in ``exclude``.
+        ``recency`` tilts the ranking by release year, -1 (classics) to 1 (recent films), 0 no
+        preference (``recommender.steering``). An empty profile gives the cold-start list.
+        The result has movieId, title, genres, year, score, one ``<scorer>_score`` column per
+        scorer (0-1) and a reason in words.
         """
         n = arguments.count(n)
         chosen = self.blend_weights(weights)
-        scored = self.score_parts(profile, filters, profile_genres)
+        scored = self.score_parts(profile, filters, profile_genres, exclude)
+        score = self.steering.tilt(blend(scored.parts, chosen), recency)
         if len(scored.request) == 0:
             return self._cold_start(n, scored.allowed)
-        score = blend(scored.parts, chosen)
         top = self.rank(score, scored.request, n)
         result = self._table(top, score, scored.parts)
         result["reason"] = self._reasons(top, scored, chosen)
@@ -235,6 +244,7 @@ class Recommender:
         profile: Profile,
         filters: Filters = NO_FILTERS,
         profile_genres: Mapping[int, Sequence[str]] | None = None,
+        exclude: Iterable[int] | None = None,
     ) -> ScoredProfile:
         """Every scorer's scores of every movie for a profile, each put on 0-1 over what is
         allowed.
@@ -242,7 +252,7 @@ class Recommender:
         ``recommend`` blends these; the evaluation calls this and ``blend`` directly so that it
         measures exactly what ships while trying several weights on one computation.
         """
-        request = self.request(profile, filters, profile_genres)
+        request = self.request(profile, filters, profile_genres, exclude)
         if len(request) == 0:
             return ScoredProfile(request, {})
         parts = {
@@ -274,19 +284,30 @@ class Recommender:
         return chosen
 
     def popular(
-        self, n: int = 15, seed: int | None = None, *, filters: Filters = NO_FILTERS
+        self,
+        n: int = 15,
+        seed: int | None = None,
+        *,
+        filters: Filters = NO_FILTERS,
+        exclude: Iterable[int] | None = None,
     ) -> pd.DataFrame:
         """The cold-start list: a reproducible sample of top weighted-rating movies.
 
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
-        narrows the picks as it narrows recommendations (say, to 1990s comedies).
+        narrows the picks as it narrows recommendations (say, to 1990s comedies); the movieIds
+        in ``exclude`` are never picked.
         """
         seed = None if seed is None else arguments.count(seed, "seed")
-        return self._cold_start(arguments.count(n), self.genre_index.allowed(filters), seed)
+        allowed = self.steering.leave_out(self.genre_index.allowed(filters), exclude)
+        return self._cold_start(arguments.count(n), allowed, seed)
 
-    def for_user(self, user_id: int, n: int = 20) -> pd.DataFrame:
-        """CF recommendations for a user of the data set, leaving out what they rated."""
+    def for_user(
+        self, user_id: int, n: int = 20, *, exclude: Iterable[int] | None = None
+    ) -> pd.DataFrame:
+        """CF recommendations for a user of the data set, leaving out what they rated and the
+        movieIds in ``exclude``."""
         request = self._user_request(user_id)
+        self.steering.leave_out(request.allowed, exclude)
         personal = self.scorers["personal"]
         score = personal.scores(request)
         top = self.top(score, request.allowed, arguments.count(n))
@@ -398,20 +419,13 @@ class Recommender:
     def _reasons(
         self, top: np.ndarray, scored: ScoredProfile, weights: Mapping[str, float]
     ) -> list[str]:
-        """A reason per result from the scorer that contributed most to its score; when that
-        scorer has nothing honest to say, the next one explains it."""
+        """A reason per result from the scorer that contributed most to its score, unless the
+        list already gave that reason or the scorer has nothing honest to say: then the next one
+        explains it (``recommender.reasons``)."""
         said = {name: scorer.reasons(top, scored.request) for name, scorer in self.scorers.items()}
-        reasons = []
-        for row, code in enumerate(top):
-            strongest = sorted(
-                self.scorers,
-                key=lambda name: (
-                    not (self.scorers[name].reason_first and weights.get(name, 0.0) > 0),
-                    -weights.get(name, 0.0) * scored.parts[name][code],
-                ),
-            )
-            reasons.append(next((said[name][row] for name in strongest if said[name][row]), ""))
-        return reasons
+        parts = {name: weights.get(name, 0.0) * scored.parts[name][top] for name in self.scorers}
+        first = [n for n, s in self.scorers.items() if s.reason_first and weights.get(n, 0.0) > 0]
+        return pick_reasons(said, parts, first)
 
 
 def _on_unit_scale(scorer: Scorer, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -156,21 +156,21 @@ def test_rate_add_and_remove_from_the_recommendations(app: AppTest, recommender)
     assert "Popular picks" in [h.value for h in app.subheader]
 
 
-def test_match_is_a_percentage_with_its_parts_in_words(app: AppTest, recommender) -> None:
+def test_cards_show_the_parts_in_words_and_no_match_out_of_order(app: AppTest, recommender):
+    """The list is ranked by the blend and the genre mix: a "% match" of the blend alone ran
+    out of order down it (71%, 75%, 73%), so the cards show the parts and no match."""
     rate(app, "picks", PULP_FICTION, 5)
     top = listed(app, "recs")[0]
     shown = card(
         app, f"**{display_title(recommender.movies.set_index('movieId').loc[top, 'title'])}**"
     )
-    match = int(re.search(r"\*\*(\d+)% match\*\*", shown).group(1))
+    assert "% match" not in texts(app)
     weights = recommender.default_weights
     counted = {s.label: name for name, s in recommender.scorers.items() if weights[name] > 0}
     parts = re.findall(rf"({'|'.join(counted)}) (\d+)%", shown)
-    assert len(parts) == len(counted) and 0 <= match <= 100  # the parts that count, in words
+    assert len(parts) == len(counted)  # the parts that count, in words
     unweighted = [s.label for name, s in recommender.scorers.items() if weights[name] == 0]
     assert not [label for label in unweighted if label in shown]
-    total = sum(weights[counted[label]] * int(value) for label, value in parts)
-    assert abs(total / sum(weights.values()) - match) <= 1.5  # the weighted mean of the parts
 
 
 def test_more_like_this_starts_from_one_movie(app: AppTest, recommender) -> None:

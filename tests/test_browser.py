@@ -262,7 +262,8 @@ def test_building_a_profile_of_films_a_fan_knows(
     box = page.get_by_role("searchbox", name="Find a movie")
     act(page, lambda: (box.fill(""), box.press("Enter")), absent="[class*='st-key-stars_search_']")
     expect(page.locator(card("profile", TITANIC))).to_contain_text("disliked")
-    expect(page.get_by_text("% match").first).to_be_visible()
+    expect(page.locator(".st-key-hide_recs_" + str(listed(page, "recs")[0]))).to_be_visible()
+    assert not page.get_by_text("% match").count()  # no percentage out of the list's order
     assert len(listed(page, "recs")) == 10
     page.mouse.move(0, 0)  # no tooltip in the picture
     screenshot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "screenshot.png")
@@ -325,3 +326,61 @@ def test_an_unexpected_error_shows_no_traceback(browser: Browser, tmp_path: Path
         shown = page.locator("body").inner_text()
     assert "secret" not in shown and "ValueError" not in shown and "Traceback" not in shown
     assert "ValueError: secret" in log.read_text()  # the details are in the server's log
+
+
+def years_of(page: Any, context: str) -> list[int]:
+    """The release years on one list's cards, in order (from each card's "Title · 1999")."""
+    texts = page.locator(f"[class*='st-key-{context}_']").evaluate_all(
+        "elements => elements.map(e => e.innerText.split('\\n')[0])"
+    )
+    found = [re.search(r" · (\d{4})\b", text) for text in texts]
+    return [int(m.group(1)) for m in found if m]
+
+
+def test_not_interested_takes_a_film_out_and_it_stays_out(browser: Browser, app_url: str) -> None:
+    page = browser.page()
+    open_settled(page, f"{app_url}/?p=1214:5,541:5,1240:4", "[class*='st-key-stars_recs_']")
+    first, second = listed(page, "recs")[:2]
+    press(page, f"hide_recs_{first}", absent=card("recs", first))  # it leaves at once
+    assert first not in listed(page, "recs") and len(listed(page, "recs")) == 10
+    assert f"h={first}" in page.url and first not in listed(page, "profile")
+    stars(page, "recs", second, 4)  # a rerun with another profile: it stays out
+    assert first not in listed(page, "recs")
+    open_settled(page, page.url, card("profile", second))  # a reload of the address
+    assert first not in listed(page, "recs")
+    press(page, "show_hidden", f".st-key-hidden_{first}")  # where the visitor sees it
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("is not a rating")
+    act(
+        page,
+        dialog.locator(f".st-key-unhide_{first} button").click,
+        absent=f".st-key-hidden_{first}",
+    )
+    act(page, lambda: page.keyboard.press("Escape"), absent="[data-testid='stDialog']")
+    page.wait_for_function(
+        "(id) => document.querySelector(`.st-key-stars_recs_${id}`) !== null", arg=first
+    )
+    assert f"h={first}" not in page.url
+    assert not page.get_by_test_id("stException").count()
+
+
+def test_the_recency_slider_moves_the_years_of_the_list(browser: Browser, app_url: str) -> None:
+    page = browser.page()
+    open_settled(page, f"{app_url}/?p=1214:5,541:5,1240:4,260:5", "[class*='st-key-stars_recs_']")
+    expect(page.get_by_text("Classics ↔ Recent films")).to_be_visible()
+    expect(page.get_by_text("Leans the list towards older or newer films")).to_be_visible()
+    before = years_of(page, "recs")
+    slider = page.locator(".st-key-recency input[type='range']")
+    expect(slider).to_have_attribute("aria-valuetext", "Any year")
+    for _ in range(2):  # two steps right: "Recent films first"
+        act(page, lambda: (slider.focus(), page.keyboard.press("ArrowRight")))
+    expect(slider).to_have_attribute("aria-valuetext", "Recent films first")
+    recent = years_of(page, "recs")
+    assert "r=1" in page.url and sorted(recent)[5] > sorted(before)[5]
+    for _ in range(4):  # to the other end: "Classics first"
+        act(page, lambda: (slider.focus(), page.keyboard.press("ArrowLeft")))
+    expect(slider).to_have_attribute("aria-valuetext", "Classics first")
+    classics = years_of(page, "recs")
+    assert "r=-1" in page.url and sorted(classics)[5] < sorted(before)[5]
+    assert sum(classics) / len(classics) < sum(before) / len(before) < sum(recent) / len(recent)
+    assert not page.get_by_test_id("stException").count()

@@ -1,11 +1,10 @@
-"""The page's pure helpers: the profile in a link, match percentages, titles, ratings in words."""
+"""The page's pure helpers: the profile in a link, titles, ratings in words."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from app.display import match_shares, readable_title
+from app.display import readable_title
 from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError
 from app.profile_link import profile_link, read_link
 from app.profile_side import rating_meaning
@@ -80,14 +79,6 @@ def test_a_stale_link_keeps_what_the_catalogue_has() -> None:
         "skipped 1 movie that this model's catalogue does not have (movieIds 12345)",
         "ignored 1 unknown genre: Western",
     ]
-
-
-def test_match_is_the_weighted_mean_of_the_parts() -> None:
-    table = pd.DataFrame({"content_score": [1.0, 0.5, 0.0], "personal_score": [1.0, 0.0, 0.0]})
-    shares = match_shares(table, {"content": 0.2, "personal": 0.8})
-    assert shares.round(6).tolist() == [1.0, 0.1, 0.0]  # never above 1, whatever the weights
-    assert match_shares(table, {"content": 3.0, "personal": 5.0}).max() == 1.0
-    assert match_shares(table, {"content": 0.0, "personal": 0.0}).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_readable_titles_and_years() -> None:
