@@ -1,0 +1,65 @@
+"""Discovery (popular picks <-> hidden gems) and the fans far from the blockbusters, on the real
+data's default bundle.
+
+The fan profiles and what they must not get were written down before the leak was measured or
+anything was tuned (issue 19):
+
+- **most-rated**: one of the 100 movies with the most ratings in the bundle (ties: the lower
+  movieId), the head the evaluation's tail NDCG leaves out (``judging.HEAD``);
+- **of another kind**: for the Studio Ghibli fan, a film without the Animation genre; for the
+  family evening, a film with neither Animation nor Children; for the Kubrick fan (four films of
+  1964-1987), a film released in 1990 or later: the 1990s blockbusters that top every list
+  (genres do not tell them apart: Forrest Gump is "Comedy|Drama|Romance|War", as Kubrick's
+  war films are War and Drama).
+
+None of a fan's top 10 at the default discovery may be a most-rated film of another kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender import Recommender
+
+MOST_RATED = 100
+KUBRICK = {1258: 5.0, 750: 5.0, 1222: 5.0, 2730: 5.0}  # Shining, Strangelove, FMJ, Barry Lyndon
+GHIBLI = {5618: 5.0, 5971: 5.0, 3000: 5.0}  # Spirited Away, Totoro, Princess Mononoke
+FAMILY = {1: 5.0, 6377: 5.0, 4306: 5.0, 68954: 5.0}  # Toy Story, Finding Nemo, Shrek, Up
+
+
+def _genres(row: pd.Series) -> set[str]:
+    return set(str(row["genres"]).split("|"))
+
+
+OtherKind = Callable[[pd.Series], bool]
+FANS: dict[str, tuple[dict[int, float], OtherKind]] = {
+    "Kubrick": (KUBRICK, lambda row: pd.notna(row["year"]) and row["year"] >= 1990),
+    "Studio Ghibli": (GHIBLI, lambda row: "Animation" not in _genres(row)),
+    "family evening": (FAMILY, lambda row: not _genres(row) & {"Animation", "Children"}),
+}
+
+
+def most_rated(rec: Recommender) -> set[int]:
+    """movieIds of the MOST_RATED most-rated movies of the bundle (ties: the lower id)."""
+    counts = rec.popularity.n_ratings
+    order = np.lexsort((rec.movie_ids, -counts))
+    return set(rec.movie_ids[order[:MOST_RATED]].tolist())
+
+
+def leaked(rec: Recommender, table: pd.DataFrame, other_kind: OtherKind) -> list[str]:
+    """Titles in ``table`` that are most-rated films of another kind."""
+    head = most_rated(rec)
+    return [
+        row["title"] for _, row in table.iterrows() if row["movieId"] in head and other_kind(row)
+    ]
+
+
+@pytest.mark.parametrize("fan", list(FANS))
+def test_no_blockbuster_of_another_kind_in_a_fans_top_10(recommender: Recommender, fan: str):
+    profile, other_kind = FANS[fan]
+    top = recommender.recommend(profile, n=10)
+    assert leaked(recommender, top, other_kind) == [], top["title"].tolist()
