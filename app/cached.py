@@ -51,12 +51,18 @@ def recommendations(
     n: int,
     weights: tuple[tuple[str, float], ...],
     filters: Filters,
+    discovery: float | None = None,
 ) -> pd.DataFrame:
     """Recommendations for the profile (popular picks when it is empty), with their links and
     tags."""
     profile, profile_genres = recommend_arguments(entries)
     table = _rec.recommend(
-        profile, n, weights=dict(weights), filters=filters, profile_genres=profile_genres
+        profile,
+        n,
+        weights=dict(weights),
+        filters=filters,
+        profile_genres=profile_genres,
+        discovery=discovery,
     )
     return with_details(_rec, table)
 
@@ -68,8 +74,9 @@ def popular_picks(
     n: int,
     seed: int | None,
     filters: Filters,
+    discovery: float | None = None,
 ) -> pd.DataFrame:
     """A sample of well-rated, much-rated movies for a visitor with an empty profile, with
     their links and tags."""
-    table = _rec.popular(n, seed, filters=filters)
+    table = _rec.popular(n, seed, filters=filters, discovery=discovery)
     return with_details(_rec, table)

@@ -8,9 +8,11 @@ Streamlit, so all of it is unit-tested without a browser.
 
 JSON::
 
-    {"format": "movierec-profile", "version": 1,
+    {"format": "movierec-profile", "version": 1, "settings": {"discovery": 0.3},
      "movies": [{"movieId": 1, "title": "Toy Story (1995)", "rating": 4.5,
                  "genres": ["Animation", "Comedy"]}]}
+
+("settings" is optional: the page's controls, e.g. the "Popular picks ↔ Hidden gems" slider.)
 
 CSV (genres separated by ``|``; an empty rating means "liked it, no stars")::
 
@@ -66,6 +68,8 @@ class LoadedProfile:
 
     entries: list[ProfileEntry]
     warnings: list[str] = field(default_factory=list)
+    # the page's settings a JSON profile keeps ("discovery": 0-1), checked by the page
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 # --- ratings ---------------------------------------------------------------------------------
@@ -94,13 +98,17 @@ def check_rating(value: Any, where: str) -> float | None:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def to_json(entries: Iterable[ProfileEntry]) -> str:
-    """The profile as a JSON document that ``parse_profile`` reads back."""
+def to_json(entries: Iterable[ProfileEntry], settings: Mapping[str, Any] | None = None) -> str:
+    """The profile as a JSON document that ``parse_profile`` reads back; ``settings`` (the
+    page's, e.g. {"discovery": 0.3}) are kept beside the movies."""
     movies = [
         {"movieId": e.movie_id, "title": e.title, "rating": e.rating, "genres": list(e.genres)}
         for e in entries
     ]
-    document = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "movies": movies}
+    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if settings:
+        document["settings"] = dict(settings)
+    document["movies"] = movies
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -142,13 +150,16 @@ def parse_profile(
     if not text.strip():
         raise ProfileError(f"{filename} is empty")
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    settings: dict[str, Any] = {}
     if suffix == "json":
-        rows = _json_rows(text, filename)
+        rows = _json_rows(text, filename, settings)
     elif suffix == "csv":
         rows = _csv_rows(text, filename)
     else:
         raise ProfileError(f"{filename}: expected a .json or .csv profile file")
-    return _entries(rows, titles, known_genres, filename, default_genres)
+    loaded = _entries(rows, titles, known_genres, filename, default_genres)
+    loaded.settings = settings
+    return loaded
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -160,8 +171,10 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
-    """(where, row) pairs from a JSON profile."""
+def _json_rows(
+    text: str, filename: str, settings: dict[str, Any] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) pairs from a JSON profile; its "settings" object goes into ``settings``."""
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise ProfileError(
@@ -195,6 +208,11 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
         raise ProfileError(
             f"{filename} is profile version {version!r}; this app reads version {FORMAT_VERSION}"
         )
+    kept = document.get("settings", {})
+    if not isinstance(kept, dict):
+        raise ProfileError(f'{filename}: "settings" must be an object, like {{"discovery": 0.5}}')
+    if settings is not None:
+        settings.update(kept)
     movies = document.get("movies")
     if not isinstance(movies, list):
         raise ProfileError(f'{filename}: "movies" must be a list of movies')

@@ -91,7 +91,9 @@ def recommendations_section(rec: Recommender, key: str, settings: Settings) -> N
     """The recommendations for the profile, as cards with their match and its parts."""
     entries = tuple(st.session_state.profile.values())
     st.subheader("Recommended for you")
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = recommendations(
+        rec, key, entries, settings.n, settings.weight_items, settings.filters, settings.discovery
+    )
     st.caption(
         f"For your {len(entries)}-movie profile, in the model's order: the match and a genre mix "
         "like yours. Rate the ones you have seen to sharpen the list."
@@ -112,7 +114,9 @@ def more_like_section(
         args=(None,),
     )  # fmt: skip
     entries = (ProfileEntry(movie_id, title, None, own_genres(rec)(movie_id)),)
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = recommendations(
+        rec, key, entries, settings.n, settings.weight_items, settings.filters, settings.discovery
+    )
     st.caption(f"Movies like {name} alone, with your blend and filters.")
     show_ranked(rec, table, "like", settings)
 
@@ -141,7 +145,9 @@ def popular_section(rec: Recommender, key: str, settings: Settings) -> None:
     """Popular picks for a visitor with an empty profile, and a button to draw others."""
     st.subheader("Popular picks")
     st.caption("Well-rated movies many people have seen. Rate the ones you know to start.")
-    table = popular_picks(rec, key, settings.n, st.session_state.popular_seed, settings.filters)
+    table = popular_picks(
+        rec, key, settings.n, st.session_state.popular_seed, settings.filters, settings.discovery
+    )
     st.button(
         "Show other picks", key="other_picks", icon=":material/casino:", on_click=new_popular_sample
     )

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 import streamlit as st
 
 from app.cached import recommendations
+from app.discovery_setting import saved_settings
 from app.display import escape_markdown, format_rating, genre_chart, readable_title
 from app.profile_files import MAX_UPLOAD_BYTES, ProfileEntry, counted, to_csv, to_json
 from app.profile_link import LINK_PARAMETER
@@ -127,7 +128,9 @@ def genres_dialog(rec: Recommender) -> None:
 def genre_mix_dialog(rec: Recommender, key: str, settings: Settings) -> None:
     """The share of movies with each genre: the profile next to the recommendations."""
     entries = tuple(st.session_state.profile.values())
-    table = recommendations(rec, key, entries, settings.n, settings.weight_items, settings.filters)
+    table = recommendations(
+        rec, key, entries, settings.n, settings.weight_items, settings.filters, settings.discovery
+    )
     profile_genres = [entry.genres for entry in entries]
     genre_chart(profile_genres, table["genres"], "Your profile", "Recommendations", heading=False)
 
@@ -137,7 +140,8 @@ def files_dialog(rec: Recommender, key: str) -> None:
     """The link that opens this profile; download it as JSON or CSV; upload one saved earlier."""
     share_link()
     entries = list(st.session_state.profile.values())
-    formats = [("JSON", to_json, "application/json"), ("CSV", to_csv, "text/csv")]
+    json_profile = lambda entries: to_json(entries, saved_settings())  # noqa: E731
+    formats = [("JSON", json_profile, "application/json"), ("CSV", to_csv, "text/csv")]
     for column, (name, write, mime) in zip(st.columns(2), formats, strict=True):
         column.download_button(
             f"Download {name}",

@@ -12,6 +12,7 @@ import random
 
 import streamlit as st
 
+from app.discovery_setting import init_discovery, keep_discovery_address, load_settings
 from app.loading import titles_by_id
 from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError, counted, parse_profile
 from app.profile_link import LINK_PARAMETER, profile_link, read_link
@@ -37,6 +38,7 @@ def init_state(rec: Recommender, key: str) -> None:
         state.setdefault(weight_key(name), float(weight))
     if "profile" not in state:
         state.profile = profile_from_address(rec, key)
+    init_discovery(rec)
 
 
 def profile_from_address(rec: Recommender, key: str) -> dict[int, ProfileEntry]:
@@ -57,6 +59,7 @@ def profile_from_address(rec: Recommender, key: str) -> dict[int, ProfileEntry]:
 
 def keep_address(rec: Recommender) -> None:
     """Put the profile in the page's address (or take it out when the profile is empty)."""
+    keep_discovery_address(rec)
     link = profile_link(st.session_state.profile.values(), own_genres(rec))
     if st.query_params.get(LINK_PARAMETER, "") == link:
         return
@@ -158,6 +161,7 @@ def load_upload(rec: Recommender, key: str) -> None:
             frozenset(rec.genres),
             default_genres=own_genres(rec),
         )
+        load_settings(loaded.settings, uploaded.name)
     except ProfileError as error:
         state.notes = [("error", f"Could not load this profile: {error}")]
         return

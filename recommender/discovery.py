@@ -46,7 +46,7 @@ DISCOVERY_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the curve the evaluation prints
 POPULAR_END: Mapping[str, float] = {"personal": 0.6, "general_cf": 0.4}
 CROWD = "general_cf"
 GEMS_BETA = 0.2  # at d = 1 a positive score is divided by (1 + ratings)^GEMS_BETA
-COLD_START_CROWD = 0.2  # at d = 0 the cold-start list's weighted rating times (1 + ratings)^this
+COLD_START_SPAN = 0.4  # the cold-start list's exponent of (1 + ratings) per unit of discovery
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,10 @@ class Discovery:
 
     def cold_start(self, value: float | None) -> Popularity:
         """The popularity the cold-start list draws from at discovery ``value``: the weighted
-        rating times (1 + ratings)^COLD_START_CROWD at 0 (what most people saw and liked),
-        divided by (1 + ratings)^GEMS_BETA at 1 (well-rated films fewer people saw; still
-        only films with enough ratings to qualify), the exponent moving linearly between."""
-        d = self.setting(value)
-        beta = np.float32(popularity_beta(d) - (1 - d) * COLD_START_CROWD)
+        rating divided by (1 + ratings)^(COLD_START_SPAN (d - default)). At the bundle's
+        default it is the weighted rating itself; below it the films most people saw and
+        liked come first, above it well-rated films fewer people saw (still only films with
+        enough ratings to qualify)."""
+        beta = np.float32(COLD_START_SPAN * (self.setting(value) - self.default))
         score = self.popularity.score * np.exp(-beta * self.log_popularity)
         return replace(self.popularity, score=score.astype(np.float32))

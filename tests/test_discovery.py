@@ -113,3 +113,28 @@ def test_discovery_outside_0_to_1_is_refused(recommender: Recommender, value):
         recommender.recommend([1], discovery=value)
     with pytest.raises(ValueError, match="discovery"):
         recommender.popular(discovery=value)
+
+
+def test_a_saved_profile_keeps_the_discovery_setting():
+    from app.profile_files import ProfileEntry, parse_profile, to_json
+
+    text = to_json([ProfileEntry(1, "Toy Story (1995)", 4.5, ("Animation",))], {"discovery": 0.3})
+    loaded = parse_profile(text.encode(), "me.json", {1: "Toy Story (1995)"}, {"Animation"})
+    assert loaded.settings == {"discovery": 0.3}
+    assert [entry.movie_id for entry in loaded.entries] == [1]
+
+
+@pytest.mark.parametrize("value", ["0.3", 0.3, "1", 0, "0.25"])
+def test_a_discovery_setting_reads_back(value):
+    from app.profile_link import discovery_text, read_discovery
+
+    assert read_discovery(discovery_text(read_discovery(value, "the link")), "x") == float(value)
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "half", True, None, "", [0.5]])
+def test_a_bad_discovery_setting_is_one_message(value):
+    from app.profile_files import ProfileError
+    from app.profile_link import read_discovery
+
+    with pytest.raises(ProfileError, match=r"^the link: discovery .* from 0 \(popular picks\)"):
+        read_discovery(value, "the link")
