@@ -137,14 +137,16 @@ class Recommender:
             raise BundleError("this model was closed (a newer bundle replaced it); load it again")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def evaluation_overview(self) -> pd.DataFrame | None:
+    def evaluation_overview(self, view: str = "ndcg") -> pd.DataFrame | None:
         """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation
-        recorded in the manifest; None when there is none, or not in that shape."""
-        from recommender.evaluation.report import ndcg_overview  # only "About" asks for it
+        recorded in the manifest (``view="discovery"``: the discovery curve, one row per step
+        and size); None when there is none, or not in that shape."""
+        from recommender.evaluation import report  # only "About" asks for it
 
         evaluation = self.manifest.get("evaluation")
+        shown = report.discovery_curve if view == "discovery" else report.ndcg_overview
         try:
-            return ndcg_overview(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
+            return shown(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
         except (KeyError, TypeError, ValueError):
             return None
 

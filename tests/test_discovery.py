@@ -138,3 +138,27 @@ def test_a_bad_discovery_setting_is_one_message(value):
 
     with pytest.raises(ProfileError, match=r"^the link: discovery .* from 0 \(popular picks\)"):
         read_discovery(value, "the link")
+
+
+def test_about_shows_the_discovery_curve_of_the_evaluation(
+    trained_artifacts, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    import shutil
+
+    from recommender.bundle import update_manifest
+    from tests.test_app import start
+
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(trained_artifacts, artifacts)
+    figures = {"NDCG@20 se": 0.02, "tail NDCG@20": 0.05, "overlap": 0.1}
+    rows = [
+        {"protocol": "new-user", "profile_size": size, "scorer": f"discovery {d:g}",
+         "NDCG@20": 0.4 - 0.1 * d, "popularity percentile": 99 - d, **figures}
+        for size in (1, 5) for d in DISCOVERY_STEPS
+    ]  # fmt: skip
+    update_manifest(artifacts, evaluation={"k": 20, "results": rows})
+    at = start(artifacts, monkeypatch)
+    at.button(key="show_about").click().run()
+    assert not at.exception
+    assert any("Popular picks ↔ Hidden gems" in m.value for m in at.markdown)
+    assert len(at.get("vega_lite_chart")) == 1  # the line chart of NDCG along the slider
