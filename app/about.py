@@ -42,7 +42,9 @@ def about_model(rec: Recommender) -> None:
     # evaluation); imported here, as only "About" needs it.
     from recommender.evaluation.report import manifest_overview
 
-    evaluation_summary(manifest.get("evaluation"), manifest_overview(manifest.get("evaluation")))
+    evaluation = manifest.get("evaluation")
+    evaluation_summary(evaluation, manifest_overview(evaluation))
+    discovery_chart(manifest_overview(evaluation, "discovery"), rec.discovery.default)
     st.markdown("**Parameters**")
     weights = {f"{name}_weight": weight for name, weight in rec.default_weights.items()}
     parameters = {**manifest.get("parameters", {}), **weights}
@@ -70,6 +72,24 @@ def evaluation_summary(evaluation: Any, overview: pd.DataFrame | None) -> None:
         st.caption(f"{escape_markdown(name)}: {escape_markdown(description)}")
     if evaluation.get("defaults_chosen_by"):
         st.caption(f"Defaults chosen by {escape_markdown(evaluation['defaults_chosen_by'])}.")
+
+
+def discovery_chart(curve: pd.DataFrame | None, default: float) -> None:
+    """NDCG along the "Popular picks ↔ Hidden gems" slider, per profile size, from the
+    offline evaluation (``python -m recommender.evaluation``), when it has the curve."""
+    if curve is None or curve.empty or "discovery" not in curve:
+        return
+    steps = curve[curve["discovery"].notna()]
+    ndcg = next(column for column in curve.columns if column.startswith("NDCG@"))
+    chart = steps.pivot_table(index="discovery", columns="profile_size", values=ndcg)
+    chart.columns = [f"{size} movie{'' if size == 1 else 's'}" for size in chart.columns]
+    st.markdown("**Popular picks ↔ Hidden gems**")
+    st.caption(
+        f"{ndcg} of held-out users' liked movies along the slider (0: popular picks, 1: hidden "
+        f"gems), per profile size; the default is {default:g}. Towards hidden gems the lists "
+        "find fewer of the films a random user watched next, and more of the films few saw."
+    )
+    st.line_chart(chart, x_label="discovery", y_label=ndcg)
 
 
 def when(created: Any) -> str:

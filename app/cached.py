@@ -57,9 +57,10 @@ def recommendations(
     filters: Filters,
     hidden: tuple[int, ...] = (),
     recency: float = 0.0,
+    discovery: float | None = None,
 ) -> pd.DataFrame:
     """Recommendations for the profile (popular picks when it is empty), with their links and
-    tags; never a ``hidden`` film; tilted by ``recency``."""
+    tags; never a ``hidden`` film; tilted by ``recency``; ``discovery`` as the sidebar's slider."""
     profile, profile_genres = recommend_arguments(entries)
     table = _rec.recommend(
         profile,
@@ -69,6 +70,7 @@ def recommendations(
         profile_genres=profile_genres,
         exclude=hidden,
         recency=recency,
+        discovery=discovery,
     )
     return with_details(_rec, table)
 
@@ -83,7 +85,7 @@ def listed_for(
     """``recommendations`` for ``entries`` with the sidebar's settings, ``hidden`` left out."""
     return recommendations(
         rec, key, entries, settings.n, settings.weight_items, settings.filters, hidden,
-        settings.recency,
+        settings.recency, settings.discovery,
     )  # fmt: skip
 
 
@@ -95,8 +97,9 @@ def popular_picks(
     seed: int | None,
     filters: Filters,
     hidden: tuple[int, ...] = (),
+    discovery: float | None = None,
 ) -> pd.DataFrame:
     """A sample of well-rated, much-rated movies for a visitor with an empty profile, with
-    their links and tags; never a ``hidden`` film."""
-    table = _rec.popular(n, seed, filters=filters, exclude=hidden)
+    their links and tags; never a ``hidden`` film; ``discovery`` as the sidebar's slider."""
+    table = _rec.popular(n, seed, filters=filters, exclude=hidden, discovery=discovery)
     return with_details(_rec, table)

@@ -8,9 +8,11 @@ Streamlit, so all of it is unit-tested without a browser.
 
 JSON::
 
-    {"format": "movierec-profile", "version": 1,
+    {"format": "movierec-profile", "version": 1, "settings": {"discovery": 0.3},
      "movies": [{"movieId": 1, "title": "Toy Story (1995)", "rating": 4.5,
                  "genres": ["Animation", "Comedy"]}]}
+
+("settings" is optional: the page's controls, e.g. the "Popular picks ↔ Hidden gems" slider.)
 
 CSV (genres separated by ``|``; an empty rating means "liked it, no stars")::
 
@@ -33,7 +35,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from app.profile_json import (  # re-exported: the page and the tests read them from here
+    MAX_NUMBER_CHARS,
+    ProfileError,
+    shorten,
+    strict_json,
+)
 
 FORMAT_NAME = "movierec-profile"
 FORMAT_VERSION = 1
@@ -43,17 +50,11 @@ RATING_CHOICES: tuple[float, ...] = tuple(step / 2 for step in range(1, 11))
 # Limits of an upload. Each refuses with a message; none is near what a real profile needs.
 MAX_UPLOAD_BYTES = 1 << 20  # 1 MB: a profile of MAX_MOVIES movies takes about 60 KB as JSON
 MAX_MOVIES = 500  # a taste profile of a few hundred movies; more costs seconds per rerun
-MAX_JSON_DEPTH = 16  # a profile nests 4 deep: document, movies, a movie, its genres
-MAX_NUMBER_CHARS = 32  # ids and ratings; a 5,000-digit number is not either
 MAX_CELL_CHARS = 1_000  # a title, a rating or a genre list; MovieLens titles stay under 200
 MAX_ID = 2**53 - 1  # the largest movieId the trainer takes (recommender.data_messages.MAX_ID)
 GENRE_SEPARATOR = "|"
 HIDDEN_KEY = "not_interested"  # the JSON key and CSV column of the films the visitor hid
 MAX_HIDDEN = 1_000  # films hidden one click at a time; 1,000 cost a request under 1 ms
-
-
-class ProfileError(ValueError):
-    """An uploaded profile cannot be used; the message says what is wrong and where."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class LoadedProfile:
     entries: list[ProfileEntry]
     warnings: list[str] = field(default_factory=list)
     hidden: dict[int, str] = field(default_factory=dict)  # not interested: movieId -> title
+    # the page's settings a JSON profile keeps ("discovery": 0-1), checked by the page
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 # --- ratings ---------------------------------------------------------------------------------
@@ -101,13 +104,21 @@ def check_rating(value: Any, where: str) -> float | None:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def to_json(entries: Iterable[ProfileEntry], hidden: Mapping[int, str] | None = None) -> str:
-    """The profile (and the films hidden from it) as JSON that ``parse_profile`` reads back."""
+def to_json(
+    entries: Iterable[ProfileEntry],
+    hidden: Mapping[int, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> str:
+    """The profile (and the films hidden from it) as JSON that ``parse_profile`` reads back;
+    ``settings`` (the page's, e.g. {"discovery": 0.3}) are kept beside the movies."""
     movies = [
         {"movieId": e.movie_id, "title": e.title, "rating": e.rating, "genres": list(e.genres)}
         for e in entries
     ]
-    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "movies": movies}
+    document: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    if settings:
+        document["settings"] = dict(settings)
+    document["movies"] = movies
     if hidden:
         document[HIDDEN_KEY] = [{"movieId": m, "title": title} for m, title in hidden.items()]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -156,13 +167,16 @@ def parse_profile(
     if not text.strip():
         raise ProfileError(f"{filename} is empty")
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    settings: dict[str, Any] = {}
     if suffix == "json":
-        rows = _json_rows(text, filename)
+        rows = _json_rows(text, filename, settings)
     elif suffix == "csv":
         rows = _csv_rows(text, filename)
     else:
         raise ProfileError(f"{filename}: expected a .json or .csv profile file")
-    return _entries(rows, titles, known_genres, filename, default_genres)
+    loaded = _entries(rows, titles, known_genres, filename, default_genres)
+    loaded.settings = settings
+    return loaded
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -174,55 +188,11 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _json_document(text: str, filename: str) -> Any:
-    """A profile's JSON, parsed strictly: not too deep, no huge numbers, no NaN or Infinity
-    (Python writes them, JSON has none), no key twice in one object (the last would win)."""
-    depth = _json_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise ProfileError(
-            f"{filename} nests {depth:,} levels deep; a profile nests 4 (at most "
-            f"{MAX_JSON_DEPTH}): download a profile from this app to see the layout"
-        )
-
-    def number(text: str) -> int | float:
-        if len(text) > MAX_NUMBER_CHARS:
-            raise ProfileError(
-                f"{filename} holds a number of {len(text):,} characters ({shorten(text, 20)}); "
-                f"a profile's numbers are ids and ratings, at most {MAX_NUMBER_CHARS} characters"
-            )
-        return float(text) if any(c in text for c in ".eE") else int(text)
-
-    def constant(name: str) -> float:  # NaN, Infinity: not JSON, though Python writes them
-        raise ProfileError(f"{filename} holds {name}, which is not a number in JSON")
-
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        document = dict(pairs)
-        if len(document) < len(pairs):  # json.loads would keep the last one without a word
-            seen: set[str] = set()
-            key = next(key for key, _ in pairs if key in seen or seen.add(key))
-            raise ProfileError(f"{filename} gives {shorten(repr(key), 40)} twice in one object")
-        return document
-
-    try:
-        document = json.loads(
-            text,
-            parse_int=number,
-            parse_float=number,
-            parse_constant=constant,
-            object_pairs_hook=unique,
-        )
-    except json.JSONDecodeError as error:
-        raise ProfileError(
-            f"{filename} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
-    except RecursionError:  # the depth check above should make this unreachable
-        raise ProfileError(f"{filename} nests too deep for a profile") from None
-    return document
-
-
-def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
-    """(where, row) pairs from a JSON profile."""
-    document = _json_document(text, filename)
+def _json_rows(
+    text: str, filename: str, settings: dict[str, Any] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(where, row) pairs from a JSON profile; its "settings" object goes into ``settings``."""
+    document = strict_json(text, filename)
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ProfileError(
             f'{filename} is JSON but not a movie profile: it needs "format": "{FORMAT_NAME}" '
@@ -233,6 +203,11 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
         raise ProfileError(
             f"{filename} is profile version {version!r}; this app reads version {FORMAT_VERSION}"
         )
+    kept = document.get("settings", {})
+    if not isinstance(kept, dict):
+        raise ProfileError(f'{filename}: "settings" must be an object, like {{"discovery": 0.5}}')
+    if settings is not None:
+        settings.update(kept)
     movies = document.get("movies")
     if not isinstance(movies, list):
         raise ProfileError(f'{filename}: "movies" must be a list of movies')
@@ -254,20 +229,6 @@ def _json_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
         raise ProfileError(f'{filename}: "{HIDDEN_KEY}" must be a list of movies (with a movieId)')
     rows += [(f"hidden film {n}", {**film, HIDDEN_KEY: "yes"}) for n, film in enumerate(hidden, 1)]
     return rows
-
-
-def _json_depth(text: str) -> int:
-    """How deep the brackets of a JSON text nest, outside its strings (without parsing it:
-    a 0.4 MB document 200,000 levels deep would exhaust the parser's recursion)."""
-    outside_strings = _JSON_STRING.sub("", text).encode("utf-8")
-    codes = np.frombuffer(outside_strings, dtype=np.uint8)
-    steps = np.isin(codes, _OPENING).astype(np.int64) - np.isin(codes, _CLOSING)
-    return int(np.cumsum(steps).max(initial=0))
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_OPENING = np.frombuffer(b"[{", dtype=np.uint8)
-_CLOSING = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 def _csv_rows(text: str, filename: str) -> list[tuple[str, dict[str, Any]]]:
@@ -466,11 +427,6 @@ def _genres(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
         raise ProfileError(f"{where}: genres must be a list of genre names")
     return [g.strip() for g in value if g.strip()]
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters (with "…"): a message quotes a value, not a page."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def counted(count: int, noun: str) -> str:

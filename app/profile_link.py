@@ -85,3 +85,27 @@ def _row(item: str, number: int) -> tuple[str, dict[str, Any]]:
 def _shown(text: str, limit: int = 30) -> str:
     """A piece of a link as a message quotes it, cut short."""
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# --- the discovery setting in the address (``?d=0.3``) and in saved profiles ------------------
+
+DISCOVERY_PARAMETER = "d"
+DISCOVERY_DECIMALS = 2  # the slider moves in steps of 0.05
+
+
+def discovery_text(value: float) -> str:
+    """A discovery setting as the address and a saved profile write it ("0.3")."""
+    return f"{round(float(value), DISCOVERY_DECIMALS):g}"
+
+
+def read_discovery(value: Any, source: str) -> float:
+    """A discovery setting from ``source`` (the link, a file): a number from 0 to 1."""
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = repr(float(value))
+    if not _NUMBER.fullmatch(text) or not 0.0 <= float(text) <= 1.0:
+        raise ProfileError(
+            f"{source}: discovery {_shown(str(value))} is not a number from 0 (popular picks) "
+            "to 1 (hidden gems)"
+        )
+    return round(float(text), DISCOVERY_DECIMALS)

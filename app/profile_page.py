@@ -131,7 +131,9 @@ def popular_section(rec: Recommender, key: str, settings: Settings) -> None:
     st.subheader("Popular picks")
     st.caption("Well-rated movies many people have seen. Rate the ones you know to start.")
     seed = st.session_state.popular_seed
-    table = popular_picks(rec, key, settings.n, seed, settings.filters, hidden_ids())
+    table = popular_picks(
+        rec, key, settings.n, seed, settings.filters, hidden_ids(), settings.discovery
+    )
     st.button(
         "Show other picks", key="other_picks", icon=":material/casino:", on_click=new_popular_sample
     )

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 import streamlit as st
 
 from app.cached import listed_for
+from app.discovery_setting import saved_settings
 from app.display import escape_markdown, format_rating, genre_chart, readable_title
 from app.profile_files import MAX_UPLOAD_BYTES, ProfileEntry, counted, to_csv, to_json
 from app.profile_link import LINK_PARAMETER
@@ -177,7 +178,8 @@ def files_dialog(rec: Recommender, key: str) -> None:
     share_link()
     entries = list(st.session_state.profile.values())
     hidden = st.session_state.hidden
-    formats = [("JSON", to_json, "application/json"), ("CSV", to_csv, "text/csv")]
+    json_profile = lambda entries, hidden: to_json(entries, hidden, saved_settings())  # noqa: E731
+    formats = [("JSON", json_profile, "application/json"), ("CSV", to_csv, "text/csv")]
     for column, (name, write, mime) in zip(st.columns(2), formats, strict=True):
         column.download_button(
             f"Download {name}",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.discovery_setting import discovery_slider
 from app.recency import recency_control
 from app.state import reset_weights, weight_key
 from recommender import Filters, Recommender
@@ -32,6 +33,7 @@ class Settings:
     filters: Filters
     blend_note: str | None = None  # said on the page when the blend is not the sliders'
     recency: float = 0.0  # -1 classics ... 1 recent films (app.recency)
+    discovery: float | None = None  # popular picks (0) to hidden gems (1); None: the model's
 
     @property
     def weight_items(self) -> tuple[tuple[str, float], ...]:
@@ -52,13 +54,14 @@ def sidebar(rec: Recommender) -> Settings:
             st.caption("A data-set user's recommendations come from collaborative filtering "
                        "alone; the blend and filters below apply to your own profile.")  # fmt: skip
         recency = recency_control(disabled=not for_profile)  # before the blend: used more
+        discovery = discovery_slider(disabled=not for_profile)
         weights = weight_controls(rec, disabled=not for_profile)
         note = None
         if not any(weights.values()):  # the model refuses an all-zero blend; say what is shown
             st.warning(ALL_ZERO, icon=":material/tune:")
             weights, note = dict(rec.default_weights), ALL_ZERO
         filters = filter_controls(rec, disabled=not for_profile)
-    return Settings(mode, n, weights, filters, note, recency)
+    return Settings(mode, n, weights, filters, note, recency, discovery)
 
 
 def weight_controls(rec: Recommender, disabled: bool) -> dict[str, float]:

@@ -14,6 +14,7 @@ import random
 
 import streamlit as st
 
+from app.discovery_setting import init_discovery, keep_discovery_address, load_settings
 from app.loading import titles_by_id
 from app.not_interested import HIDDEN_PARAMETER, hidden_link, read_hidden_link
 from app.profile_files import MAX_MOVIES, ProfileEntry, ProfileError, counted, parse_profile
@@ -42,6 +43,7 @@ def init_state(rec: Recommender, key: str) -> None:
         state.profile = profile_from_address(rec, key)
         state.hidden = hidden_from_address(rec, key)
     state.setdefault("hidden", {})
+    init_discovery(rec)
 
 
 def profile_from_address(rec: Recommender, key: str) -> dict[int, ProfileEntry]:
@@ -76,8 +78,9 @@ def hidden_from_address(rec: Recommender, key: str) -> dict[int, str]:
 
 
 def keep_address(rec: Recommender) -> None:
-    """Put the profile and the hidden films in the page's address (or take each out when it is
-    empty)."""
+    """Put the profile, the hidden films and the discovery setting in the page's address (or
+    take each out when it is empty or the default)."""
+    keep_discovery_address(rec)
     links = {
         LINK_PARAMETER: profile_link(st.session_state.profile.values(), own_genres(rec)),
         HIDDEN_PARAMETER: hidden_link(st.session_state.hidden),
@@ -203,6 +206,7 @@ def load_upload(rec: Recommender, key: str) -> None:
             frozenset(rec.genres),
             default_genres=own_genres(rec),
         )
+        load_settings(loaded.settings, uploaded.name)
     except ProfileError as error:
         state.notes = [("error", f"Could not load this profile: {error}")]
         return

@@ -52,3 +52,12 @@ def count(n: Any, argument: str = "n") -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"{argument} must be a whole number >= 0, got {n!r}")
     return int(n)
+
+
+def discovery(value: Any) -> float:
+    """A discovery setting: a number from 0 (popular picks) to 1 (hidden gems)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"discovery must be a number from 0 to 1, got {value!r}")
+    if not 0.0 <= float(value) <= 1.0:  # also refuses NaN
+        raise ValueError(f"discovery must be from 0 to 1, got {value!r}")
+    return float(value)

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender import arguments
+from recommender import arguments, steering
 from recommender.bundle import Bundle, BundleError, bundle_version, load_bundle
 from recommender.calibration import CANDIDATES_PER_RESULT, calibrated
 from recommender.data import MAX_RATING, MIN_RATING
+from recommender.discovery import Discovery
 from recommender.filters import NO_FILTERS, Filters
 from recommender.genres import Genres
 from recommender.history import rating_history
@@ -215,6 +216,7 @@ class Recommender:
         profile_genres: Mapping[int, Sequence[str]] | None = None,
         exclude: Iterable[int] | None = None,
         recency: float = 0.0,
+        discovery: float | None = None,
     ) -> pd.DataFrame:
         """Recommendations for a taste profile, best first.
 
@@ -223,18 +225,23 @@ class Recommender:
         blend; the ones not given keep the bundle's defaults. ``filters`` narrows what may be
         recommended; ``profile_genres`` overrides the genres of profile movies (the genres the
         visitor attached). Profile movies are never returned, nor the movieIds in ``exclude``.
-        ``recency`` tilts the ranking by release year, -1 (classics) to 1 (recent films), 0 no
-        preference (``recommender.steering``). An empty profile gives the cold-start list.
-        The result has movieId, title, genres, year, score, one ``<scorer>_score`` column per
-        scorer (0-1) and a reason in words.
+        ``discovery`` runs from 0 (what most people with this taste watch next) to 1 (hidden
+        gems that fit it); None: the bundle's default (``recommender.discovery``). ``recency``
+        tilts the ranking by release year, -1 (classics) to 1 (recent films), 0 no preference
+        (``recommender.steering``). An empty profile gives the cold-start list. The result has
+        movieId, title, genres, year, score, one ``<scorer>_score`` column per scorer (0-1)
+        and a reason in words.
         """
         n = arguments.count(n)
         chosen = self.blend_weights(weights)
+        self.discovery.setting(discovery)  # refused before any work
+        recency = steering.recency(recency)
         scored = self.score_parts(profile, filters, profile_genres, exclude)
-        score = self.steering.tilt(blend(scored.parts, chosen), recency)
         if len(scored.request) == 0:
-            return self._cold_start(n, scored.allowed)
-        top = self.rank(score, scored.request, n)
+            return self._cold_start(n, scored.allowed, discovery=discovery)
+        found = self.discovery.scored(scored, chosen, discovery)
+        score = self.steering.tilt(found.score, recency)
+        top = self.rank(score, scored.request, n, found.calibration)
         result = self._table(top, score, scored.parts)
         result["reason"] = self._reasons(top, scored, chosen)
         return result
@@ -290,16 +297,18 @@ class Recommender:
         *,
         filters: Filters = NO_FILTERS,
         exclude: Iterable[int] | None = None,
+        discovery: float | None = None,
     ) -> pd.DataFrame:
         """The cold-start list: a reproducible sample of top weighted-rating movies.
 
         ``seed`` None uses the bundle's seed; another seed draws another sample. ``filters``
         narrows the picks as it narrows recommendations (say, to 1990s comedies); the movieIds
-        in ``exclude`` are never picked.
+        in ``exclude`` are never picked; ``discovery`` (0-1, None: the bundle's) moves them
+        towards films fewer people saw.
         """
         seed = None if seed is None else arguments.count(seed, "seed")
         allowed = self.steering.leave_out(self.genre_index.allowed(filters), exclude)
-        return self._cold_start(arguments.count(n), allowed, seed)
+        return self._cold_start(arguments.count(n), allowed, seed, discovery)
 
     def for_user(
         self, user_id: int, n: int = 20, *, exclude: Iterable[int] | None = None
@@ -381,6 +390,11 @@ class Recommender:
     # --- helpers -------------------------------------------------------------------------------
 
     @cached_property
+    def discovery(self) -> Discovery:
+        """The discovery path: the default setting and what each setting ranks by."""
+        return Discovery(self.popularity, self.params)
+
+    @cached_property
     def title_search(self) -> TitleSearch:
         """The title index, built on the first search: a Recommender that never searches (the
         evaluation, a benchmark) does not pay for it (0.8 s at MovieLens-32M); the app's
@@ -403,10 +417,12 @@ class Recommender:
             columns[f"{name}_score"] = part[top]
         return pd.DataFrame(columns)
 
-    def _cold_start(self, n: int, allowed: np.ndarray, seed: int | None = None) -> pd.DataFrame:
+    def _cold_start(
+        self, n: int, allowed: np.ndarray, seed: int | None = None, discovery: float | None = None
+    ) -> pd.DataFrame:
         seed = int(self.params["seed"]) if seed is None else seed
         pool_size = int(self.params["popular_pool"])
-        top = popular_sample(self.popularity, n, seed, pool_size, allowed)
+        top = popular_sample(self.discovery.cold_start(discovery), n, seed, pool_size, allowed)
         table = self._table(top, self.popularity.score, {})
         table["n_ratings"] = self.popularity.n_ratings[top]
         table["mean_rating"] = self.popularity.mean_rating[top]

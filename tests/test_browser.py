@@ -384,3 +384,50 @@ def test_the_recency_slider_moves_the_years_of_the_list(browser: Browser, app_ur
     assert "r=-1" in page.url and sorted(classics)[5] < sorted(before)[5]
     assert sum(classics) / len(classics) < sum(before) / len(before) < sum(recent) / len(recent)
     assert not page.get_by_test_id("stException").count()
+
+
+GHIBLI_LINK = "p=5618:5,5971:5,3000:5"  # Spirited Away, Totoro, Princess Mononoke
+DISCOVERY_SCREENSHOT_ENV = "MOVIEREC_DISCOVERY_SCREENSHOT"
+
+
+def discovery_slider(page: Any) -> Any:
+    """The sidebar's "Popular picks ↔ Hidden gems" slider."""
+    return page.get_by_test_id("stSlider").filter(has_text="Popular picks ↔ Hidden gems")
+
+
+def move_discovery(page: Any, key: str, value: str) -> None:
+    """Move the "Popular picks ↔ Hidden gems" slider with the keyboard (Home: 0, End: 1) and
+    wait until the page has followed; the slider then shows ``value``."""
+    slider = discovery_slider(page)
+    act(page, lambda: slider.get_by_role("slider").press(key))
+    expect(slider.get_by_test_id("stSliderThumbValue")).to_have_text(value)
+
+
+def test_the_discovery_slider_moves_the_lists_and_stays_in_the_link(
+    browser: Browser, app_url: str, tmp_path: Path
+) -> None:
+    page = browser.page()
+    open_settled(page, app_url, "[class*='st-key-stars_picks_']")
+    # words a new visitor reads beside the slider, without the README
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Popular picks ↔ Hidden gems")).to_be_visible()
+    expect(sidebar.get_by_text("films fewer people have seen that still fit your")).to_be_visible()
+    picks = listed(page, "picks")
+    move_discovery(page, "End", "1.00")  # the cold-start list follows it
+    assert listed(page, "picks") != picks
+    open_settled(page, f"{app_url}/?{GHIBLI_LINK}", "[class*='st-key-stars_recs_']")
+    default = listed(page, "recs")
+    move_discovery(page, "End", "1.00")
+    gems = listed(page, "recs")
+    assert gems != default and "d=1" in page.url
+    open_settled(page, page.url, "[class*='st-key-stars_recs_']")  # a reload keeps it
+    expect(discovery_slider(page).get_by_test_id("stSliderThumbValue")).to_have_text("1.00")
+    assert listed(page, "recs") == gems
+    move_discovery(page, "Home", "0.00")
+    popular = listed(page, "recs")
+    assert popular not in (gems, default) and "d=0" in page.url
+    move_discovery(page, "End", "1.00")
+    screenshot = Path(os.environ.get(DISCOVERY_SCREENSHOT_ENV) or tmp_path / "discovery.png")
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot))
+    assert not page.get_by_test_id("stException").count()

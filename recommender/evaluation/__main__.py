@@ -14,7 +14,7 @@ from recommender.data import DataError, load_dataset
 from recommender.evaluation import metrics
 from recommender.evaluation.report import format_table, manifest_section, write_outputs
 from recommender.evaluation.run import evaluate
-from recommender.evaluation.tuning import tune
+from recommender.evaluation.tuning import tune, tune_discovery
 from recommender.training import TrainingConfig
 
 
@@ -37,6 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="first choose the defaults on validation users (train users only) and use them",
     )
+    parser.add_argument(
+        "--tune-discovery",
+        action="store_true",
+        help="first choose only the default discovery on validation users, and use it",
+    )
     return parser.parse_args(argv)
 
 
@@ -56,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             progress("choosing the defaults on validation users ...")
             config, validation = tune(data, k=args.k, seed=args.seed, progress=progress)
             progress(f"chosen: {asdict(config)}")
+        elif args.tune_discovery:
+            progress("choosing the default discovery on validation users ...")
+            config, validation = tune_discovery(data, k=args.k, seed=args.seed, progress=progress)
         result = evaluate(
             data,
             config,

@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 from recommender import training
 from recommender.bundle import load_bundle
 from recommender.data import Dataset
+from recommender.discovery import DISCOVERY_STEPS
 from recommender.evaluation import metrics
 from recommender.evaluation.judging import Judge, metric_names
 from recommender.evaluation.splits import Case
@@ -97,11 +98,35 @@ def product_blends(recommender: Recommender) -> dict[str, dict[str, float]]:
 
 
 def product_scorers(recommender: Recommender) -> dict[str, ScoreFn]:
-    """The project's scorers: blends of the parts ``recommend`` computes, by row name."""
-    return {
+    """The project's scorers: blends of the parts ``recommend`` computes, by row name; the
+    default as ``recommend`` ranks it (at the bundle's discovery) and the discovery curve."""
+    scorers = {
         name: blend_scorer(recommender, chosen)
         for name, chosen in product_blends(recommender).items()
     }
+    scorers[DEFAULT] = discovery_scorer(recommender, None)
+    for d in DISCOVERY_STEPS:
+        scorers[discovery_row(d)] = discovery_scorer(recommender, d)
+    return scorers
+
+
+def discovery_row(d: float) -> str:
+    """The table's name of the default blend at discovery ``d``."""
+    return f"discovery {d:g}"
+
+
+def discovery_scorer(recommender: Recommender, d: float | None) -> ScoreFn:
+    """The default blend at discovery ``d`` (None: the bundle's), as ``recommend`` ranks it."""
+    chosen = recommender.blend_weights(None)
+    popularity = np.asarray(recommender.popularity.score, dtype=np.float64)
+
+    def score(case: Case, scored: ScoredProfile) -> Blended | np.ndarray:
+        if not scored.parts:
+            return popularity
+        found = recommender.discovery.scored(scored, chosen, d)
+        return Blended(found.score, found.calibration)
+
+    return score
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.evaluation.anchors import ANCHORS, EASE_500
 from recommender.evaluation.run import EvaluationResult
 from recommender.evaluation.splits import KNOWN_USER, NEW_USER, RATED, RATED_DROPPED
 
@@ -28,11 +30,13 @@ def format_table(result: EvaluationResult) -> str:
     return text
 
 
-def manifest_overview(evaluation: Any) -> pd.DataFrame | None:
+def manifest_overview(evaluation: Any, view: str = "ndcg") -> pd.DataFrame | None:
     """NDCG@k per scorer (rows) and profile size (columns), from the offline evaluation a
-    manifest records (its "evaluation" section); None when there is none, or not in that shape."""
+    manifest records (its "evaluation" section; ``view="discovery"``: the discovery curve, one
+    row per step and size); None when there is none, or not in that shape."""
+    shown = discovery_curve if view == "discovery" else ndcg_overview
     try:
-        return ndcg_overview(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
+        return shown(pd.DataFrame(evaluation["results"]), int(evaluation["k"]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -88,6 +92,54 @@ def rated_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return overview
 
 
+DISCOVERY_ROW = re.compile(r"discovery (\d+(?:\.\d+)?)")
+CURVE_COLUMNS = ("NDCG@{k}", "tail NDCG@{k}", "overlap", "popularity percentile")
+ANCHOR_NAMES = frozenset(anchor.name for anchor in [*ANCHORS, EASE_500])
+
+
+def discovery_curve(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The default blend along discovery (rows "discovery d" of a new-user table) and, per
+    profile size, the tuned anchor with the best NDCG@k: one row per (row, profile size) with
+    NDCG@k, tail NDCG@k, overlap and the mean popularity percentile of the top k."""
+    rows = table[table["protocol"] == NEW_USER]
+    columns = [name.format(k=k) for name in CURVE_COLUMNS]
+    curve = []
+    for size, at_size in rows.groupby("profile_size"):
+        for _, row in at_size.iterrows():
+            found = DISCOVERY_ROW.fullmatch(str(row["scorer"]))
+            if found:
+                curve.append({"row": row["scorer"], "discovery": float(found.group(1)),
+                              "profile_size": size, **row[columns].to_dict()})  # fmt: skip
+        anchors = at_size[at_size["scorer"].isin(ANCHOR_NAMES)]
+        if len(anchors):
+            best = anchors.loc[anchors[f"NDCG@{k}"].idxmax()]
+            curve.append({"row": f"best tuned anchor: {best['scorer']}", "discovery": np.nan,
+                          "profile_size": size, **best[columns].to_dict()})  # fmt: skip
+    return pd.DataFrame(curve)
+
+
+def curve_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``discovery_curve`` as one row per discovery step: each figure at 1 / 3 / 5 / 10 movies;
+    the last row names the best anchor at each size."""
+    curve = discovery_curve(table, k)
+    if curve.empty:
+        return curve
+    anchors = curve["row"].str.startswith("best tuned anchor: ")
+    names = curve.loc[anchors, "row"].str.removeprefix("best tuned anchor: ")
+    curve.loc[anchors, "row"] = "best tuned anchor"
+    sizes = sorted(curve["profile_size"].unique())
+    overview = {}
+    for name in (column.format(k=k) for column in CURVE_COLUMNS):
+        wide = curve.pivot_table(index="row", columns="profile_size", values=name, sort=False)
+        digits = 1 if name == "popularity percentile" else 3
+        overview[f"{name}, {' / '.join(map(str, sizes))} movies"] = [
+            " / ".join(f"{wide.at[row, size]:.{digits}f}" for size in sizes) for row in wide.index
+        ]
+    result = pd.DataFrame(overview, index=wide.index)
+    result.loc["best tuned anchor (by NDCG)"] = [" / ".join(names)] + [""] * (result.shape[1] - 1)
+    return result
+
+
 def _markdown(frame: pd.DataFrame, corner: str, cell=lambda v: f"{v:.3f}") -> list[str]:
     lines = [f"| {corner} | " + " | ".join(map(str, frame.columns)) + " |"]
     lines.append("|---|" + "---:|" * len(frame.columns))
@@ -106,6 +158,9 @@ def markdown_summary(result: EvaluationResult) -> str:
     fans = fan_overview(result.table, k)
     if not fans.empty:
         lines += ["", *_markdown(fans, "new user, 5 movies")]
+    curve = curve_overview(result.table, k)
+    if not curve.empty:
+        lines += ["", *_markdown(curve, "the default blend along discovery")]
     rated = rated_overview(result.table, k)
     if not rated.empty:
         lines += ["", *_markdown(rated, f"rated profiles, NDCG@{k}")]

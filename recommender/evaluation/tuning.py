@@ -19,6 +19,7 @@ from recommender.evaluation.harness import (
     Progress,
     ScoreFn,
     blend_scorer,
+    discovery_scorer,
     fit_local,
     harness_scorers,
     mean,
@@ -61,6 +62,8 @@ TUNE_GRID: dict[str, Sequence[Any]] = {
     "neutral_rating": (2.0, 2.5, 3.0, 3.5),
     "dislike_weight": (0.0, 0.25, 0.5, 1.0),
     "popularity_quantile": (0.75, 0.9, 0.95, 0.98),
+    # the default of recommend(discovery=...), chosen after the blend (recommender.discovery)
+    "discovery": tuple(step / 20 for step in range(21)),
 }
 
 PERSONAL_ONLY: Blend = (("personal", 1.0),)  # the SVD stage scores the fold-in alone
@@ -131,9 +134,10 @@ def tune(
     progress(f"  EASE (lambda 500) on validation users: {bar}")
     best, svd_rows = _tune_svd(validation, TrainingConfig(), grid, k, progress)
     best, blend_rows = _tune_blend(validation, best, grid, k, bar, progress)
+    best, discovery_rows = _tune_discovery(validation, best, grid, k, bar, progress)
     best, rating_rows = _tune_ratings(validation, best, grid, k, progress)
     best, popularity_rows = _tune_popularity(validation, best, grid, k, progress)
-    table = pd.DataFrame(svd_rows + blend_rows + rating_rows + popularity_rows)
+    table = pd.DataFrame(svd_rows + blend_rows + discovery_rows + rating_rows + popularity_rows)
     table.insert(0, "validation_users", len(validation.cases[TUNE_PROFILE_SIZES[-1]]))
     return best, table
 
@@ -183,7 +187,7 @@ def _params(config: TrainingConfig) -> dict[str, Any]:
     names = ("variant", "item_norm_exponent", "factors", "shrinkage", "shrinkage_decay")
     names += ("neighbour_rating", "neighbour_asymmetry", "neighbour_shrinkage", "neighbours")
     names += ("neighbour_sharpness", "calibration", "neutral_rating", "dislike_weight")
-    names += ("popularity_quantile",)
+    names += ("popularity_quantile", "discovery")
     weights = {f"{name}_weight": weight for name, weight in default_weights(config).items()}
     return {**{name: getattr(config, name) for name in names}, **weights}
 
@@ -214,6 +218,54 @@ def _tune_blend(
     for row, (_, config) in zip(rows, candidates, strict=True):
         row.update(bars, chosen=config == best)
     progress(f"  blend: {dict(best.weights)}, calibration {best.calibration}")
+    return best, rows
+
+
+def tune_discovery(
+    data: Dataset,
+    config: TrainingConfig | None = None,
+    *,
+    k: int = 20,
+    seed: int = 0,
+    progress: Progress = quiet,
+) -> tuple[TrainingConfig, pd.DataFrame]:
+    """Only the default discovery, the rest of ``config`` as it is: ``--tune-discovery``."""
+    validation = validation_set(data, seed)
+    bar = yardstick(validation, k)
+    best, rows = _tune_discovery(
+        validation, config or TrainingConfig(), TUNE_GRID, k, bar, progress
+    )
+    return best, pd.DataFrame(rows)
+
+
+def _tune_discovery(
+    validation: Validation,
+    base: TrainingConfig,
+    grid: dict,
+    k: int,
+    bar: objectives.Yardstick,
+    progress: Progress,
+) -> tuple[TrainingConfig, list[dict[str, Any]]]:
+    """The default discovery, by the blend's rule (``objectives.choose``) over its grid."""
+    recommender = fit_local(validation.train, base)
+    judge = Judge.of(recommender)
+    scorers = {str(d): discovery_scorer(recommender, d) for d in grid["discovery"]}
+    results = {
+        s: rank(recommender, c, scorers, k, judge=judge) for s, c in validation.cases.items()
+    }
+    sequels = sequel_hit_rates(recommender, scorers)
+    rows, candidates = [], []
+    for d in grid["discovery"]:
+        values = objectives.figures({size: found[str(d)] for size, found in results.items()}, k)
+        values[objectives.SEQUELS] = sequels[str(d)]
+        chosen = replace(base, discovery=d)
+        shortfall = objectives.shortfall(values, bar, k)
+        rows.append({"stage": "discovery", **_params(chosen), **values, "shortfall": shortfall})
+        candidates.append((values, chosen))
+    best = objectives.choose(candidates, bar, k)
+    for row, (_, config) in zip(rows, candidates, strict=True):
+        row["chosen"] = config == best
+    progress(f"  discovery: {best.discovery}")
     return best, rows
 
 
