@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.profile_files import ProfileError
 from app.profile_link import DISCOVERY_PARAMETER, discovery_text, read_discovery
+from app.recency import RECENCY_KEY, RECENCY_WORDS
 from recommender import Recommender
 
 DISCOVERY_KEY = "discovery"  # the slider's session key, and its name in a saved profile
@@ -60,12 +61,31 @@ def keep_discovery_address(rec: Recommender) -> None:
 
 
 def saved_settings() -> dict[str, Any]:
-    """What a saved profile keeps of the slider."""
+    """What a saved profile keeps of the sliders: discovery, and recency when it leans."""
+    kept: dict[str, Any] = {}
     value = st.session_state.get(DISCOVERY_KEY)
-    return {} if value is None else {DISCOVERY_KEY: float(discovery_text(value))}
+    if value is not None:
+        kept[DISCOVERY_KEY] = float(discovery_text(value))
+    if st.session_state.get(RECENCY_KEY):
+        kept[RECENCY_KEY] = float(st.session_state[RECENCY_KEY])
+    return kept
 
 
 def load_settings(settings: Mapping[str, Any], filename: str) -> None:
-    """Set the slider from a loaded profile's settings (a bad value raises ProfileError)."""
+    """Set the sliders from a loaded profile's settings; a bad value raises ProfileError and
+    changes neither."""
+    chosen = {}
     if DISCOVERY_KEY in settings:
-        st.session_state[DISCOVERY_KEY] = read_discovery(settings[DISCOVERY_KEY], filename)
+        chosen[DISCOVERY_KEY] = read_discovery(settings[DISCOVERY_KEY], filename)
+    if RECENCY_KEY in settings:
+        chosen[RECENCY_KEY] = read_recency(settings[RECENCY_KEY], filename)
+    st.session_state.update(chosen)
+
+
+def read_recency(value: Any, filename: str) -> float:
+    """A saved recency: one of the slider's stops (-1, -0.5, 0, 0.5, 1)."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or float(number) not in RECENCY_WORDS:
+        stops = ", ".join(f"{stop:g}" for stop in RECENCY_WORDS)
+        raise ProfileError(f'{filename}: "recency" must be one of {stops}, got {value!r}')
+    return float(number)

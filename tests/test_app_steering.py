@@ -109,3 +109,24 @@ def test_the_recency_slider_moves_the_years_and_the_address(
     again = start_with(trained_artifacts, monkeypatch, {"p": "296:5", "r": "1"})  # a reload
     assert again.select_slider(key="recency").value == 1.0
     assert year.loc[listed(again, "recs")].median() == years[1.0]
+
+
+def test_a_saved_profile_keeps_both_sliders(app: AppTest) -> None:
+    """Discovery and recency travel with a JSON profile; a bad one changes neither slider and
+    keeps the profile."""
+    rate(app, "picks", PULP_FICTION, 5)
+    app.select_slider(key="recency").set_value(0.5).run()
+    app.slider(key="discovery").set_value(0.3).run()
+    saved = dict(app.session_state.profile)
+    text = to_json(saved.values(), {}, {"discovery": 0.3, "recency": 0.5})
+    click(app, "clear_profile")
+    app.select_slider(key="recency").set_value(-1.0).run()
+    app.slider(key="discovery").set_value(0.9).run()
+    upload(app, "mine.json", text.encode())
+    assert app.session_state.profile == saved
+    assert app.select_slider(key="recency").value == 0.5
+    assert app.slider(key="discovery").value == pytest.approx(0.3)
+    bad = text.replace('"recency": 0.5', '"recency": 0.7')
+    upload(app, "bad.json", bad.encode())
+    assert '"recency" must be one of -1, -0.5, 0, 0.5, 1' in app.error[0].value.replace("\\", "")
+    assert app.session_state.profile == saved and app.slider(key="discovery").value == 0.3
