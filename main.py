@@ -12,6 +12,7 @@ starts; Streamlit then runs this file as ``__main__`` for every page run.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -24,6 +25,7 @@ import streamlit as st
 from app.about import about_button
 from app.loading import ARTIFACTS_ENV, load_recommender, recommender_or_stop
 from app.profile_page import profile_page
+from app.sessions import reap_closed_sessions
 from app.sidebar import USER_MODE, sidebar
 from app.state import init_state
 from app.user_page import user_page
@@ -63,14 +65,19 @@ async def warm_up(app: Any) -> AsyncIterator[None]:
     that the first visitor's page would otherwise spend); loading the bundle here fills the
     page's own cache (``app.loading``), so the first page finds the model loaded, and builds the
     title search (0.8 s for 87,585 titles), so the first search does not wait for it. A missing
-    or broken bundle is left for the page to explain.
+    or broken bundle is left for the page to explain. While the server runs, closed tabs'
+    sessions are shut down once expired, letting go of their files (``app.sessions``).
     """
     del app
     artifacts_dir = os.environ.get(ARTIFACTS_ENV, "artifacts")
     with contextlib.suppress(BundleError):
         rec = load_recommender(artifacts_dir, Recommender.current_version(artifacts_dir))
         rec.search("a", n=1)
-    yield
+    reaper = asyncio.create_task(reap_closed_sessions())
+    try:
+        yield
+    finally:
+        reaper.cancel()
 
 
 if __name__ == "__main__":  # a run of the page by Streamlit's script runner (or AppTest)

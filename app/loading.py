@@ -136,11 +136,12 @@ def recommender_or_stop(artifacts_dir: str) -> tuple[Recommender, str]:
         )
         st.stop()
         raise  # st.stop() ends the run; this line only satisfies type checkers
-    if problem is not None:
+    if problem is not None:  # one line: what failed and why (the fix is for the operator)
         name = rec.bundle.path.name if rec.bundle.path is not None else "in memory"
+        reason = re.sub(r"; retrain( with)?: .*$", "", problem)
         st.warning(
-            f"A new model bundle could not be loaded, so this page still serves the previous "
-            f"one ({escape_markdown(name)}): {escape_markdown(problem)}",
+            f"A new model bundle could not be loaded ({escape_markdown(reason)}); this page "
+            f"still serves the previous one, {escape_markdown(name)}.",
             icon=":material/warning:",
         )
     return rec, served_key

@@ -44,11 +44,11 @@ def strict_json(text: str, filename: str) -> Any:
         raise ProfileError(f"{filename} holds {name}, which is not a number in JSON")
 
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        document = dict(pairs)
-        if len(document) < len(pairs):  # json.loads would keep the last one without a word
-            seen: set[str] = set()
-            key = next(key for key, _ in pairs if key in seen or seen.add(key))
-            raise ProfileError(f"{filename} gives {shorten(repr(key), 40)} twice in one object")
+        document: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in document:  # json.loads would keep the last one without a word
+                raise ProfileError(f"{filename} gives {shorten(repr(key), 40)} twice in one object")
+            document[key] = value
         return document
 
     try:

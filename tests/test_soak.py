@@ -121,3 +121,40 @@ def test_checksums_of_pruned_files_are_forgotten(tmp_path: Path) -> None:
     bundle.sha256_of_each([new])
     remembered = {path for path, *_ in bundle._DIGESTS}
     assert str(new.resolve()) in remembered and str(old.resolve()) not in remembered
+
+
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's /usr/bin/chromium")
+def test_closed_tabs_let_go_of_their_files_without_another_visitor(
+    trained_artifacts: Path, tmp_path: Path
+) -> None:
+    """Each session holds 3 files (its event loop); Streamlit dropped an expired one only when
+    the next visitor came, so a quiet server kept every closed tab's files. Now they go within
+    REAP_EVERY seconds of the TTL, with no client connected. (A short TTL, so the test is short:
+    benchmarks/soak.py --session-ttl 120 --quiet 150 runs it with Streamlit's own.)"""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from app.sessions import REAP_EVERY
+    from benchmarks.app_latency import open_until_interactive
+    from benchmarks.page_driver import CHROMIUM_ARGS, MAIN, serve_process
+    from benchmarks.soak import open_files
+
+    ttl = 3
+    env = {**os.environ, "MOVIEREC_ARTIFACTS_DIR": str(trained_artifacts)}
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    env["STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL"] = str(ttl)
+    with (
+        sync_api.sync_playwright() as playwright,
+        serve_process(MAIN, env, tmp_path / "streamlit.log") as (url, _, server),
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            open_until_interactive(browser, url)
+            time.sleep(1)
+            first = open_files(server.pid)
+            for _ in range(8):
+                open_until_interactive(browser, url)
+        finally:
+            browser.close()
+        time.sleep(ttl + REAP_EVERY + 5)  # no client connected meanwhile
+        assert open_files(server.pid) <= first, (first, open_files(server.pid))
