@@ -131,7 +131,7 @@ def _evidence(
         for prefix in _separated(name):
             add(prefix, PART)
         if name.endswith("s") and name[:-1] in names:
-            add(name[:-1], PART)  # "aliens" -> "alien"
+            add(name[:-1], WORDS)  # "aliens" -> "alien": as weak as a first word
         _, colon, tail = name.partition(": ")
         if colon and tail in names:
             add(tail, PART)  # "the lost world: jurassic park"
@@ -217,7 +217,8 @@ def find_series(
     the audiences): of films with the series' very name, the one whose audience overlaps the
     others' most is the series' (the others are remakes: "Psycho (1998)"); two films are
     linked when both carry the series' number, or their audiences overlap enough for the
-    weaker evidence (``OVERLAP_NEEDED``); each linked group of two or more is a series.
+    weaker evidence (``OVERLAP_NEEDED``); each linked group of two or more is a series if a
+    title of it says more than its first words ("Reds" and "Three Colors: Red" are not one).
     ``seen`` None (the ratings are not in this process: the Spark engine's): titles alone,
     films with a number or the series' very name only."""
     keys = series_keys(titles)
@@ -244,7 +245,7 @@ def find_series(
         count, label = sp.csgraph.connected_components(sp.csr_matrix(linked), directed=False)
         for part in range(count):
             members = codes[label == part]
-            if len(members) > 1:
+            if len(members) > 1 and min(keys[c].evidence for c in members) < WORDS:
                 numbers = [keys[c].number for c in members]
                 found.append(members[_order(numbers, [years[c] for c in members])])
     return found
@@ -280,7 +281,7 @@ def _order(numbers: list[int | None], years: list[float]) -> np.ndarray:
     is named after is the first if it came first), the others after the numbered film
     released last before them, by year."""
     years = [float(y) if y is not None and y == y else 9999.0 for y in years]
-    first = min(range(len(years)), key=lambda i: years[i])
+    first = min(range(len(years)), key=lambda i: (years[i], numbers[i] != 0))  # "Breakin'"
     numbers = [
         1 if n == 0 and i == first else (None if n == 0 else n) for i, n in enumerate(numbers)
     ]
