@@ -27,15 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from recommender import arguments
 from recommender.popularity import Popularity
-
-if TYPE_CHECKING:  # the Recommender imports this module
-    from recommender.hybrid import ScoredProfile
+from recommender.scorer import ScoredProfile
 
 DISCOVERY_PARAMETER = "discovery"
 FALLBACK_DISCOVERY = 1.0  # a bundle trained before discovery existed: its blend as it was

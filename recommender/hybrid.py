@@ -11,7 +11,6 @@ folded into the SVD factors); the seed's blend is ``weights={"content": 0.5, "ge
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from recommender.history import rating_history
 from recommender.popularity import Popularity, popular_sample
 from recommender.reasons import pick_reasons
 from recommender.registry import scorer_class
-from recommender.scorer import BundleInfo, Request, Scorer
+from recommender.scorer import BundleInfo, Request, ScoredProfile, Scorer
 from recommender.steering import Steering
 from recommender.titles import TitleSearch
 
@@ -64,18 +63,6 @@ def _one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
-
-
-@dataclass
-class ScoredProfile:
-    """A profile's scores over every movie, before the blend (see ``Recommender.score_parts``)."""
-
-    request: Request
-    parts: dict[str, np.ndarray]  # scorer name -> its scores, 0-1 over ``request.allowed``
-
-    @property
-    def allowed(self) -> np.ndarray:
-        return self.request.allowed
 
 
 class Recommender:

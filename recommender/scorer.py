@@ -117,3 +117,15 @@ class Scorer(ABC):
         """Words that explain why each of ``codes`` is recommended, or None where this
         scorer has nothing honest to say (the next strongest part then explains it)."""
         return [None] * len(codes)
+
+
+@dataclass
+class ScoredProfile:
+    """A profile's scores over every movie, before the blend (see ``Recommender.score_parts``)."""
+
+    request: Request
+    parts: dict[str, np.ndarray]  # scorer name -> its scores, 0-1 over ``request.allowed``
+
+    @property
+    def allowed(self) -> np.ndarray:
+        return self.request.allowed
