@@ -57,7 +57,10 @@ MIN_STEM = 3  # "2" or "Up" alone is no series' name
 # people who rate as much do (``audience_overlap``), the few raters' shrinkage keeping a film
 # two people rated from reaching it by luck.
 OVERLAP_SHRINKAGE = 2.0
-USERS_PER_BLOCK = 20_000  # the expected co-ratings are summed in blocks of users
+CELLS_PER_BLOCK = 4_000_000  # the expected co-ratings are summed in blocks of users x films
+# The longest series of ml-latest-small has 15 films; a name more films share is a common word
+# ("Night ...", "Love ..."): only its numbered and named films are asked, or none when too many.
+MAX_SERIES_FILMS = 200
 # How a loved entry's next unseen ones score: the next 1, the one after it LATER_FACTOR, ...;
 # an unseen earlier one EARLIER_FACTOR per step back.
 LATER_FACTOR = 0.5
@@ -85,7 +88,8 @@ def _number(match: re.Match) -> int | None:
 
 def numbered(name: str) -> tuple[str, int] | None:
     """ "toy story 2" -> ("toy story", 2); "star wars: episode iv - a new hope" -> ("star wars",
-    4); None for a name without a sequel's number ("apollo 13" has one: the audiences decide)."""
+    4); None for a name without a sequel's number. "apollo 13" has one too, and two numbered
+    titles of one name are linked without asking their audiences (Apollo 13 and Apollo 18)."""
     for gap in _GAP.finditer(name):
         match = _NUMBER.match(name, gap.end())
         stem = _clean(name[: gap.start()])
@@ -197,8 +201,9 @@ def audience_overlap(
     share = raters / max(float(activity.sum()), 1.0)
     activity = activity[users]
     expected = np.zeros((len(codes), len(codes)))
-    for start in range(0, len(users), USERS_PER_BLOCK):
-        block = slice(start, start + USERS_PER_BLOCK)
+    step = max(1, CELLS_PER_BLOCK // max(len(codes), 1))
+    for start in range(0, len(users), step):
+        block = slice(start, start + step)
         chance = np.minimum(1.0, activity[block, None] * share[None, :])
         expected += columns[block].T @ chance
     both = (columns.T @ columns).toarray()
@@ -230,7 +235,7 @@ def find_series(
     seen = None if seen is None else sp.csc_matrix(seen)
     found = []
     for stem in sorted(groups):
-        codes = np.asarray(groups[stem])
+        codes = _askable(np.asarray(groups[stem]), keys)
         if len(codes) < 2:  # the other titles of its name chose a broader series
             continue
         overlap = _overlap(seen, activity, codes, [keys[c] for c in codes])
@@ -249,6 +254,14 @@ def find_series(
                 numbers = [keys[c].number for c in members]
                 found.append(members[_order(numbers, [years[c] for c in members])])
     return found
+
+
+def _askable(codes: np.ndarray, keys: list[SeriesKey | None]) -> np.ndarray:
+    """The films of one name whose audiences are compared: all, or for a name too many films
+    share, those it names strongly (none if still too many: no series is that long)."""
+    if len(codes) > MAX_SERIES_FILMS:
+        codes = np.asarray([c for c in codes if keys[c].evidence < WORDS], dtype=np.int64)
+    return codes if len(codes) <= MAX_SERIES_FILMS else codes[:0]
 
 
 def _overlap(
