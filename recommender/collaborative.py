@@ -111,8 +111,15 @@ class CollaborativeModel:
         return projected * self.fold_in_weights_for(len(codes))
 
     def personal_scores(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Fold-in scores of every movie for a new user's profile (O(movies * k))."""
-        return self._unscale(self.item_factors @ self.fold_in(movie_codes, values))
+        """Fold-in scores of every movie for a new user's profile (O(movies * k)).
+
+        They stay in the normalised space the SVD was fitted in (columns divided by d, the
+        movie's ratings^alpha): multiplying them back by d, as a predicted rating would be,
+        gave every much-rated film a lift of ratings^alpha whatever the profile, and that lift
+        carried the blockbusters of other kinds into far tastes (Forrest Gump for a Kubrick
+        fan: docs/evaluation.md, "The leak").
+        """
+        return self.item_factors @ self.fold_in(movie_codes, values)
 
 
 def prepare_matrix(ratings: sp.csr_matrix, variant: str) -> tuple[sp.csr_matrix, np.ndarray]:
