@@ -36,7 +36,7 @@ from recommender.popularity import Popularity
 from recommender.scorer import ScoredProfile
 
 DISCOVERY_PARAMETER = "discovery"
-FALLBACK_DISCOVERY = 1.0  # a bundle trained before discovery existed: its blend as it was
+FALLBACK_DISCOVERY = 1.0  # a bundle trained before discovery existed: its own blend (and a penalty)
 DISCOVERY_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the curve the evaluation prints
 
 # The popular end, chosen on validation users (docs/evaluation.md, "Discovery"): the fold-in

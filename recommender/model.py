@@ -51,7 +51,7 @@ class TrainingConfig:
     calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
-    discovery: float = 0.65  # the default of recommend(discovery=...): recommender.discovery
+    discovery: float = 0.55  # the default of recommend(discovery=...): recommender.discovery
 
 
 class BuiltScorer(Protocol):
@@ -143,8 +143,15 @@ class CollaborativeModel:
         return projected * self.fold_in_weights_for(len(codes))
 
     def personal_scores(self, movie_codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Fold-in scores of every movie for a new user's profile (O(movies * k))."""
-        return self._unscale(self.item_factors @ self.fold_in(movie_codes, values))
+        """Fold-in scores of every movie for a new user's profile (O(movies * k)).
+
+        They stay in the normalised space the SVD was fitted in (columns divided by d, the
+        movie's ratings^alpha): multiplying them back by d, as a predicted rating would be,
+        gave every much-rated film a lift of ratings^alpha whatever the profile, and that lift
+        carried the blockbusters of other kinds into far tastes (Forrest Gump for a Kubrick
+        fan: docs/evaluation.md, "The leak").
+        """
+        return self.item_factors @ self.fold_in(movie_codes, values)
 
 
 @dataclass(frozen=True)

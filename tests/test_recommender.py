@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from recommender import Filters, Recommender
-from recommender.hybrid import blend
+from recommender.discovery import GEMS_BETA
 
 TOY_STORY, TOY_STORY_2, MATRIX, HEAT, ALIEN = 1, 3114, 2571, 6, 1214
 
@@ -33,15 +33,15 @@ def test_toy_story_profile_recommends_toy_story_2_and_never_itself(recommender):
 
 def test_the_list_is_the_blend_reordered_only_for_the_genre_mix(recommender):
     scored = recommender.score_parts({TOY_STORY: 5.0, ALIEN: 4.0})
-    score = blend(scored.parts, recommender.default_weights)
+    # the score at the bundle's discovery (recommender.discovery), as recommend() ranks it
+    found = recommender.discovery.scored(scored, recommender.default_weights, None)
+    score = found.score
     plain = recommender.rank(score, scored.request, 20, calibration=0.0)
     assert (np.diff(score[plain]) <= 0).all()  # without calibration: best score first
     shipped = recommender.recommend({TOY_STORY: 5.0, ALIEN: 4.0}, n=20)["movieId"].tolist()
-    calibrated = recommender.rank(score, scored.request, 20)
+    calibrated = recommender.rank(score, scored.request, 20, found.calibration)
     assert recommender.movie_ids[calibrated].tolist() == shipped
-    assert (
-        recommender.params["calibration"] > 0 and shipped != recommender.movie_ids[plain].tolist()
-    )
+    assert found.calibration > 0 and shipped != recommender.movie_ids[plain].tolist()
 
 
 def test_profile_movies_are_never_recommended_back(recommender):
@@ -64,12 +64,18 @@ def test_list_profile_equals_unrated_mapping_and_ties_are_deterministic(recommen
 
 def test_reasons_are_plain_words_naming_profile_movies(recommender):
     content_only = recommender.recommend(
-        {ALIEN: 5.0}, n=5, weights={"content": 1, "general_cf": 0, "personal": 0, "series": 0}
+        {ALIEN: 5.0},
+        n=5,
+        weights={"content": 1, "general_cf": 0, "personal": 0, "series": 0, "neighbours": 0},
+        discovery=1.0,  # the visitor's blend alone (the popular end blends its own)
     )
     assert content_only["reason"].str.endswith("like Alien (1979)").all()
     assert content_only["reason"].str.contains("Sci-Fi|Horror").all()
     personal_only = recommender.recommend(
-        {HEAT: 5.0}, n=5, weights={"content": 0, "general_cf": 0, "personal": 1, "series": 0}
+        {HEAT: 5.0},
+        n=5,
+        weights={"content": 0, "general_cf": 0, "personal": 1, "series": 0, "neighbours": 0},
+        discovery=1.0,
     )
     assert (personal_only["reason"] == "people who liked Heat (1995) liked it").all()
 
@@ -79,10 +85,13 @@ def test_seed_blend_is_reachable_and_differs_from_the_default(recommender):
         [TOY_STORY],
         n=20,
         weights={"content": 0.5, "general_cf": 0.5, "personal": 0, "neighbours": 0, "series": 0},
+        discovery=1.0,  # the visitor's blend alone, with the hidden-gems end's penalty
     )
     assert (seed_blend["personal_score"] >= 0).all()
     expected = 0.5 * seed_blend["content_score"] + 0.5 * seed_blend["general_cf_score"]
-    np.testing.assert_allclose(seed_blend["score"], expected, rtol=1e-5)
+    ratings = recommender.popularity.n_ratings[recommender.codes_of(seed_blend["movieId"])]
+    penalty = (1.0 + ratings) ** -GEMS_BETA
+    np.testing.assert_allclose(seed_blend["score"], expected * penalty, rtol=1e-4)
 
 
 def test_attached_genres_steer_the_content_score(recommender):

@@ -110,7 +110,7 @@ def discovery_curve(table: pd.DataFrame, k: int) -> pd.DataFrame:
             if found:
                 curve.append({"row": row["scorer"], "discovery": float(found.group(1)),
                               "profile_size": size, **row[columns].to_dict()})  # fmt: skip
-        anchors = at_size[at_size["scorer"].isin(ANCHOR_NAMES)]
+        anchors = at_size[at_size["scorer"].isin(ANCHOR_NAMES) & at_size[f"NDCG@{k}"].notna()]
         if len(anchors):
             best = anchors.loc[anchors[f"NDCG@{k}"].idxmax()]
             curve.append({"row": f"best tuned anchor: {best['scorer']}", "discovery": np.nan,

@@ -246,7 +246,12 @@ def _tune_discovery(
     bar: objectives.Yardstick,
     progress: Progress,
 ) -> tuple[TrainingConfig, list[dict[str, Any]]]:
-    """The default discovery, by the blend's rule (``objectives.choose``) over its grid."""
+    """The default discovery, by the blend's rule (``objectives.choose``) over its grid, among
+    the settings under which the fan panel (``fan_checks``, on the validation users' model)
+    fails no more checks than at discovery 1, the specific end: the issue judges the default
+    by the fan checks too (a one-movie profile leaning on the crowd loses its sequel)."""
+    from recommender.evaluation.fan_checks import run_panel
+
     recommender = fit_local(validation.train, base)
     judge = Judge.of(recommender)
     scorers = {str(d): discovery_scorer(recommender, d) for d in grid["discovery"]}
@@ -254,17 +259,23 @@ def _tune_discovery(
         s: rank(recommender, c, scorers, k, judge=judge) for s, c in validation.cases.items()
     }
     sequels = sequel_hit_rates(recommender, scorers)
+    panel = {}
+    for d in grid["discovery"]:
+        recommender.discovery.default = d  # what recommend() ranks by when no setting is given
+        panel[d] = int((run_panel(recommender)["passed"] == False).sum())  # noqa: E712
     rows, candidates = [], []
     for d in grid["discovery"]:
         values = objectives.figures({size: found[str(d)] for size, found in results.items()}, k)
         values[objectives.SEQUELS] = sequels[str(d)]
+        values["fan checks failed"] = panel[d]
         chosen = replace(base, discovery=d)
         shortfall = objectives.shortfall(values, bar, k)
         rows.append({"stage": "discovery", **_params(chosen), **values, "shortfall": shortfall})
-        candidates.append((values, chosen))
-    best = objectives.choose(candidates, bar, k)
-    for row, (_, config) in zip(rows, candidates, strict=True):
-        row["chosen"] = config == best
+        if panel[d] <= panel[max(panel)]:
+            candidates.append((values, chosen))
+    best = objectives.choose(candidates, bar, k)  # never empty: discovery 1 passes its own
+    for row in rows:
+        row["chosen"] = row["discovery"] == best.discovery
     progress(f"  discovery: {best.discovery}")
     return best, rows
 
