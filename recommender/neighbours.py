@@ -70,8 +70,9 @@ def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) 
     # W_ij = from_movie[i] into_movie[j] x (walk-weighted co-occurrence): a product whose
     # rows the compiled kernel ranks exactly (from_movie[i] is the same along a row)
     scale = tie_broken(into_movie[None, :].astype(np.float64))
+    from_row = from_movie.astype(np.float64)
     stand_in = StandIn(
-        scale, np.zeros(len(movie_degree), int), from_movie.astype(np.float64), False
+        scale, np.zeros(len(movie_degree), int), lambda rows, low: low * from_row[rows], False
     )
     return top_k_rows(edges, neighbours, weigh, walk_weights, stand_in)
 
