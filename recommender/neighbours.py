@@ -264,6 +264,20 @@ def profile_scores(matrix: sp.csr_matrix, codes: np.ndarray, weights: np.ndarray
     return scores
 
 
+def links_between(matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``matrix[rows][:, columns]`` as a dense float32 array, read row by row (the bundle's
+    float16 values, memory-mapped, are not copied whole as scipy's indexing would)."""
+    links = np.zeros((len(rows), len(columns)), dtype=np.float32)
+    order = np.argsort(columns, kind="stable")
+    ranked = np.asarray(columns)[order]
+    for place, row in enumerate(rows):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        found = np.minimum(np.searchsorted(ranked, matrix.indices[start:end]), len(ranked) - 1)
+        hit = ranked[found] == matrix.indices[start:end] if len(ranked) else found < 0
+        links[place, order[found[hit]]] = matrix.data[start:end][hit]
+    return links
+
+
 class NeighbourScorer(Scorer):
     """Fans also liked: the shrunk-cosine neighbours (``cosine``) of the liked movies; a
     disliked movie pushes its own neighbours down (and nothing else)."""
@@ -313,7 +327,8 @@ class NeighbourScorer(Scorer):
         return cls(similar, titles, float(dislike), float(sharpness))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return csr_arrays(self.similar)
+        # float16: 3 significant digits rank the links as well (docs/scale.md), in half the bytes
+        return csr_arrays(self.similar, np.float16)
 
     def scores(self, request: Request) -> np.ndarray:
         """The liked movies' links on 0-1 (the strongest is 1), raised to ``sharpness`` so
@@ -335,7 +350,7 @@ class NeighbourScorer(Scorer):
         liked = np.flatnonzero(request.weights > 0)
         if len(liked) == 0:
             return [None] * len(codes)
-        links = self.similar[request.codes[liked]][:, codes].toarray()
+        links = links_between(self.similar, request.codes[liked], codes)
         links *= request.weights[liked, None]
         reasons: list[str | None] = []
         for column in range(len(codes)):
