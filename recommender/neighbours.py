@@ -135,16 +135,17 @@ def at_most_per_user(
     if cap <= 0 or counts.max(initial=0) <= cap:
         return ratings
     ids = np.arange(len(counts)) if user_ids is None else np.asarray(user_ids)
-    rows = np.repeat(np.arange(len(counts)), counts)
-    over = np.flatnonzero(counts[rows] > cap)  # the ratings of users above the cap
-    keys = sample_keys(ids[rows[over]], ratings.indices[over], seed)
-    order = over[np.lexsort((keys, rows[over]))]  # by user, then by key
-    user_of = rows[order]
-    rank = np.arange(len(order)) - np.searchsorted(user_of, user_of)  # place within its user
+    heavy = np.flatnonzero(counts > cap)
+    over = np.concatenate([np.arange(ratings.indptr[u], ratings.indptr[u + 1]) for u in heavy])
+    keys = sample_keys(np.repeat(ids[heavy], counts[heavy]), ratings.indices[over], seed)
     keep = np.ones(ratings.nnz, dtype=bool)
-    keep[order[rank >= cap]] = False
-    kept = (ratings.data[keep], (rows[keep], ratings.indices[keep]))
-    return sp.csr_matrix(kept, shape=ratings.shape)
+    ends = np.cumsum(counts[heavy])
+    for user, end in zip(heavy, ends, strict=True):  # a user's keys are distinct (a bijection)
+        mine = keys[end - counts[user] : end]
+        start = ratings.indptr[user]
+        keep[start : start + len(mine)] = mine <= np.partition(mine, cap - 1)[cap - 1]
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, cap), dtype=np.int64)])
+    return sp.csr_matrix((ratings.data[keep], ratings.indices[keep], indptr), shape=ratings.shape)
 
 
 def sample_keys(users: np.ndarray, movies: np.ndarray, seed: int) -> np.ndarray:
