@@ -454,12 +454,15 @@ def expect_array(
     return array
 
 
-def csr_arrays(matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
-    """A sparse matrix as the three arrays a bundle keeps (``expect_csr`` reads them back)."""
+def csr_arrays(matrix: sp.csr_matrix, dtype: type = np.float32) -> dict[str, np.ndarray]:
+    """A sparse matrix as the three arrays a bundle keeps (``expect_csr`` reads them back):
+    the values as ``dtype``, and int32 positions while they fit (scipy would copy int32
+    indices to int64 beside an int64 indptr, instead of mapping them)."""
+    index = np.int32 if matrix.nnz < 2**31 else np.int64
     return {
-        "data": matrix.data.astype(np.float32),
-        "indices": matrix.indices.astype(np.int32),
-        "indptr": matrix.indptr.astype(np.int64),
+        "data": matrix.data.astype(dtype),
+        "indices": matrix.indices.astype(index),
+        "indptr": matrix.indptr.astype(index),
     }
 
 

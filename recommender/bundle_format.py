@@ -17,8 +17,10 @@ from recommender.artifacts import PLAIN_NAME
 from recommender.data_messages import MAX_RATING, MIN_RATING, shorten
 
 # 2: arrays named <scorer>.<array>, no user factors; 3: each .npy entry of the manifest records
-# the array's dtype and shape, which the loader checks the file's header against
-SCHEMA_VERSION = 3
+# the array's dtype and shape, which the loader checks the file's header against; 4: compact
+# arrays (the history's uint16 codes by page and packed half stars, float16 neighbours and
+# item factors, int32 sparse positions)
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
 MOVIES_TABLE = "movies.parquet"
 # The manifest's sections every reader relies on, with their JSON types.

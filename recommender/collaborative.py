@@ -165,7 +165,9 @@ class PersonalScorer(Scorer):
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: BundleInfo) -> Self:
         movies, params = len(info.movies), info.parameters
-        factors = expect_array(arrays, "item_factors", (movies, None), "f")
+        # stored as float16 (half the bundle), served as float32: a float16 matrix would be
+        # converted on every request
+        factors = expect_array(arrays, "item_factors", (movies, None), "f").astype(np.float32)
         k = factors.shape[1]
         cf = CollaborativeModel(
             item_factors=factors,
@@ -187,7 +189,7 @@ class PersonalScorer(Scorer):
         if scale is None:  # no column normalisation: d = 1 for every movie
             scale = np.ones(cf.item_factors.shape[0], dtype=np.float32)
         return {
-            "item_factors": np.asarray(cf.item_factors, dtype=np.float32),
+            "item_factors": np.asarray(cf.item_factors, dtype=np.float16),
             "singular_values": np.asarray(cf.singular_values, dtype=np.float32),
             "item_scale": np.asarray(scale, dtype=np.float32),
         }

@@ -2,8 +2,12 @@
 
 Two layouts hold the same thing, and ``rating_history`` picks the one a bundle has:
 
-- ``CsrHistory``: the local engine's arrays ``user_ids`` (sorted), ``seen_indptr``,
-  ``seen_movies`` and ``seen_ratings``, memory-mapped from the bundle.
+- ``CsrHistory``: the local engine's arrays, memory-mapped from the bundle and compact (3
+  bytes a rating instead of 6; ``history_arrays`` writes them): ``user_ids`` (sorted, int64);
+  ``seen_movies`` (uint16), each movie code modulo 65,536 (its "page" is code // 65,536), by
+  user then code; ``seen_indptr`` (int64), where the run of each (user, page) starts, so a user
+  owns ``pages`` runs; ``seen_ratings`` (uint8), two ratings a byte as half stars (1-10),
+  the first in the low four bits.
 - ``PartitionedHistory``: the Spark engine's Parquet part files ``users/part-NNNNN.parquet``
   (columns userId int64, movie_code int32, rating float32; sorted by userId, then movie code),
   each holding one range of userIds, listed in the manifest's ``users`` section. The executors
@@ -22,8 +26,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
-from recommender.bundle import Bundle, BundleError, check_pointers, expect_array
+from recommender.bundle import FIX_HINT, Bundle, BundleError, check_pointers, expect_array
 
 USERS_SECTION = "users"  # the manifest section that lists the part files
 PART_COLUMNS = ("userId", "movie_code", "rating")
@@ -56,18 +61,46 @@ def unknown_user(user_id: int) -> ValueError:
     return ValueError(f"unknown userId: {user_id}")
 
 
+PAGE = 1 << 16  # movie codes per page: a code is stored as its place in its page (uint16)
+
+
+def history_arrays(user_ids: np.ndarray, ratings: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """The compact arrays ``CsrHistory`` reads, from the users x movies rating matrix (whose
+    rows are sorted by movie code, as the loader builds it)."""
+    ratings = ratings if ratings.has_sorted_indices else ratings.sorted_indices()
+    pages = max(1, -(-ratings.shape[1] // PAGE))
+    rows = np.repeat(np.arange(ratings.shape[0], dtype=np.int64), np.diff(ratings.indptr))
+    runs = np.bincount(rows * pages + ratings.indices // PAGE, minlength=ratings.shape[0] * pages)
+    half_stars = np.rint(ratings.data * 2).astype(np.uint8)  # 1-10: ratings are half stars
+    if len(half_stars) % 2:
+        half_stars = np.append(half_stars, np.uint8(0))
+    return {
+        "user_ids": np.asarray(user_ids, dtype=np.int64),
+        "seen_indptr": np.concatenate([[0], np.cumsum(runs, dtype=np.int64)]),
+        "seen_movies": (ratings.indices % PAGE).astype(np.uint16),
+        "seen_ratings": half_stars[0::2] | (half_stars[1::2] << 4),
+    }
+
+
 class CsrHistory:
-    """The users x movies CSR arrays of the local engine's bundle (not copied)."""
+    """The compact arrays of the local engine's bundle (``history_arrays``; not copied)."""
 
     def __init__(self, arrays: Mapping[str, np.ndarray], movies: int | None = None):
-        """The arrays, checked against each other and, given ``movies``, the catalogue."""
+        """The arrays, checked against each other; given ``movies``, a row's movie codes are
+        checked against the catalogue when it is read (a code's page is its place among the
+        row pointers, so checking them all at load would decode every rating)."""
         self.user_ids: np.ndarray = expect_array(arrays, "user_ids", (None,), "iu")
         users = len(self.user_ids)
-        self.indptr: np.ndarray = expect_array(arrays, "seen_indptr", (users + 1,), "iu")
+        pointers = len(arrays["seen_indptr"]) if "seen_indptr" in arrays else 1
+        self.pages = -(-movies // PAGE) if movies else (pointers - 1) // max(users, 1)
+        self.pages = max(1, self.pages)
+        self.catalogue = movies
+        shape = (users * self.pages + 1,)
+        self.indptr: np.ndarray = expect_array(arrays, "seen_indptr", shape, "iu")
         check_pointers(self.indptr, "seen_indptr")
         nnz = int(self.indptr[-1])
-        self.movies: np.ndarray = expect_array(arrays, "seen_movies", (nnz,), "iu", movies)
-        self.ratings: np.ndarray = expect_array(arrays, "seen_ratings", (nnz,), "f")
+        self.movies: np.ndarray = expect_array(arrays, "seen_movies", (nnz,), "u")
+        self.ratings: np.ndarray = expect_array(arrays, "seen_ratings", ((nnz + 1) // 2,), "u")
 
     def _code(self, user_id: int) -> int:
         code = int(np.searchsorted(self.user_ids, user_id))
@@ -79,8 +112,30 @@ class CsrHistory:
         code = self._code(user_id)
         if code < 0:
             raise unknown_user(user_id)
-        span = slice(self.indptr[code], self.indptr[code + 1])
-        return np.asarray(self.movies[span], np.int32), np.asarray(self.ratings[span], np.float32)
+        starts = np.asarray(self.indptr[code * self.pages : (code + 1) * self.pages + 1])
+        start, end = int(starts[0]), int(starts[-1])
+        page = np.repeat(np.arange(self.pages, dtype=np.int32), np.diff(starts))
+        codes = np.asarray(self.movies[start:end], np.int32) + page * PAGE
+        packed = np.asarray(self.ratings[start // 2 : (end + 1) // 2])
+        half_stars = np.stack([packed & 15, packed >> 4], axis=1).ravel()
+        half_stars = half_stars[start % 2 : start % 2 + end - start]
+        self._check_row(user_id, codes, half_stars)
+        return codes, half_stars.astype(np.float32) / 2
+
+    def _check_row(self, user_id: int, codes: np.ndarray, half_stars: np.ndarray) -> None:
+        """``BundleError`` for a movie code outside the catalogue or a rating outside 0.5-5 in
+        one user's row: checked as a row is read, not at load, where it would decode (and map
+        into memory) every rating of the data set."""
+        if not len(codes):
+            return
+        problem = None
+        if self.catalogue is not None and int(codes.max()) >= self.catalogue:
+            problem = f"'seen_movies' holds movie code {int(codes.max())} for userId {user_id}"
+        elif int(half_stars.min()) < 1 or int(half_stars.max()) > 10:
+            problem = f"'seen_ratings' holds a rating outside 0.5-5 for userId {user_id}"
+        if problem:
+            hint = FIX_HINT.format(artifacts="ARTIFACTS_DIR")
+            raise BundleError(f"bundle array {problem}; retrain with: {hint}")
 
     def __contains__(self, user_id: object) -> bool:
         return isinstance(user_id, int | np.integer) and self._code(int(user_id)) >= 0

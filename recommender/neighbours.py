@@ -70,8 +70,9 @@ def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) 
     # W_ij = from_movie[i] into_movie[j] x (walk-weighted co-occurrence): a product whose
     # rows the compiled kernel ranks exactly (from_movie[i] is the same along a row)
     scale = tie_broken(into_movie[None, :].astype(np.float64))
+    from_row = from_movie.astype(np.float64)
     stand_in = StandIn(
-        scale, np.zeros(len(movie_degree), int), from_movie.astype(np.float64), False
+        scale, np.zeros(len(movie_degree), int), lambda rows, low: low * from_row[rows], False
     )
     return top_k_rows(edges, neighbours, weigh, walk_weights, stand_in)
 
@@ -134,16 +135,17 @@ def at_most_per_user(
     if cap <= 0 or counts.max(initial=0) <= cap:
         return ratings
     ids = np.arange(len(counts)) if user_ids is None else np.asarray(user_ids)
-    rows = np.repeat(np.arange(len(counts)), counts)
-    over = np.flatnonzero(counts[rows] > cap)  # the ratings of users above the cap
-    keys = sample_keys(ids[rows[over]], ratings.indices[over], seed)
-    order = over[np.lexsort((keys, rows[over]))]  # by user, then by key
-    user_of = rows[order]
-    rank = np.arange(len(order)) - np.searchsorted(user_of, user_of)  # place within its user
+    heavy = np.flatnonzero(counts > cap)
+    over = np.concatenate([np.arange(ratings.indptr[u], ratings.indptr[u + 1]) for u in heavy])
+    keys = sample_keys(np.repeat(ids[heavy], counts[heavy]), ratings.indices[over], seed)
     keep = np.ones(ratings.nnz, dtype=bool)
-    keep[order[rank >= cap]] = False
-    kept = (ratings.data[keep], (rows[keep], ratings.indices[keep]))
-    return sp.csr_matrix(kept, shape=ratings.shape)
+    ends = np.cumsum(counts[heavy])
+    for user, end in zip(heavy, ends, strict=True):  # a user's keys are distinct (a bijection)
+        mine = keys[end - counts[user] : end]
+        start = ratings.indptr[user]
+        keep[start : start + len(mine)] = mine <= np.partition(mine, cap - 1)[cap - 1]
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, cap), dtype=np.int64)])
+    return sp.csr_matrix((ratings.data[keep], ratings.indices[keep], indptr), shape=ratings.shape)
 
 
 def sample_keys(users: np.ndarray, movies: np.ndarray, seed: int) -> np.ndarray:
@@ -263,6 +265,20 @@ def profile_scores(matrix: sp.csr_matrix, codes: np.ndarray, weights: np.ndarray
     return scores
 
 
+def links_between(matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``matrix[rows][:, columns]`` as a dense float32 array, read row by row (the bundle's
+    float16 values, memory-mapped, are not copied whole as scipy's indexing would)."""
+    links = np.zeros((len(rows), len(columns)), dtype=np.float32)
+    order = np.argsort(columns, kind="stable")
+    ranked = np.asarray(columns)[order]
+    for place, row in enumerate(rows):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        found = np.minimum(np.searchsorted(ranked, matrix.indices[start:end]), len(ranked) - 1)
+        hit = ranked[found] == matrix.indices[start:end] if len(ranked) else found < 0
+        links[place, order[found[hit]]] = matrix.data[start:end][hit]
+    return links
+
+
 class NeighbourScorer(Scorer):
     """Fans also liked: the shrunk-cosine neighbours (``cosine``) of the liked movies; a
     disliked movie pushes its own neighbours down (and nothing else)."""
@@ -312,7 +328,8 @@ class NeighbourScorer(Scorer):
         return cls(similar, titles, float(dislike), float(sharpness))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return csr_arrays(self.similar)
+        # float16: 3 significant digits rank the links as well (docs/scale.md), in half the bytes
+        return csr_arrays(self.similar, np.float16)
 
     def scores(self, request: Request) -> np.ndarray:
         """The liked movies' links on 0-1 (the strongest is 1), raised to ``sharpness`` so
@@ -334,7 +351,7 @@ class NeighbourScorer(Scorer):
         liked = np.flatnonzero(request.weights > 0)
         if len(liked) == 0:
             return [None] * len(codes)
-        links = self.similar[request.codes[liked]][:, codes].toarray()
+        links = links_between(self.similar, request.codes[liked], codes)
         links *= request.weights[liked, None]
         reasons: list[str | None] = []
         for column in range(len(codes)):

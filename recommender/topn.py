@@ -28,9 +28,10 @@ import numpy as np
 import scipy.sparse as sp
 
 ROWS_PER_BLOCK = 512  # movies per block of the scipy path (about 40 MB at 32M)
-MARGIN = 20  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
+MARGIN = 50  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
 SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
-GROUPS = 8  # groups of rows by popularity in the cosine's stand-in
+GROUPS = 32  # groups of rows by popularity in the cosine's stand-in
+BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
 TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
 Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
 Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
@@ -40,12 +41,13 @@ Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, column
 class StandIn:
     """What the compiled product ranks by: co_ij x ``column_scale[group[i], j]`` (rows in
     groups, each with its own scale: the shrinkage is nearly a constant within a group); and
-    per movie (row) ``most_over``, the largest exact similarity / stand-in over every column.
-    ``counts``: the co-occurrences are whole numbers (unweighted users), recovered exactly."""
+    ``left_out(rows, lowest)``: the largest similarity a movie the product left out of each
+    row can have, given the lowest stand-in the row kept. ``counts``: the co-occurrences are
+    whole numbers (unweighted users), recovered exactly."""
 
     column_scale: np.ndarray  # float64, groups x movies, > 0
     group: np.ndarray  # int per movie (row)
-    most_over: np.ndarray  # float64 per movie
+    left_out: Callable[[np.ndarray, np.ndarray], np.ndarray]
     counts: bool = True
 
 
@@ -66,21 +68,23 @@ def product_top_k(
     ties at a row's cut (which of two equal similarities is kept): ``by_movie`` is movies
     ``rows`` x users, ``edges`` users x movies (float32)."""
     pieces = []
+    scaled = sp.csr_matrix(edges, dtype=np.float64, copy=True)  # its data: each group's scale
     for group in np.unique(stand_in.group[rows]):
         at = np.flatnonzero(stand_in.group[rows] == group)
-        scale = stand_in.column_scale[group]
-        pieces += _group_top_k(by_movie[at], edges, rows[at], k, weigh, stand_in, scale, at)
+        np.take(stand_in.column_scale[group], edges.indices, out=scaled.data)
+        scaled.data *= edges.data
+        pieces += _group_top_k(by_movie[at], edges, scaled, rows[at], k, weigh, stand_in, at)
     return _in_order(pieces, len(rows))
 
 
 def _group_top_k(
     by_movie: sp.csr_matrix,
     edges: sp.csr_matrix,
+    scaled: sp.csr_matrix,
     rows: np.ndarray,
     k: int,
     weigh: Weigh,
     stand_in: StandIn,
-    scale: np.ndarray,
     at: np.ndarray,
 ) -> list[tuple[np.ndarray, Result]]:
     """(positions, their rows' result) of rows of one group: from the product's candidates
@@ -88,11 +92,10 @@ def _group_top_k(
     from sparse_dot_topn import sp_matmul_topn  # training only
 
     n_top = k + 1 + MARGIN  # + 1: the diagonal is among the candidates and left out
-    scaled = sp.csr_matrix(edges, dtype=np.float64, copy=True)
-    scaled.data *= scale[scaled.indices]
     left = sp.csr_matrix(by_movie, dtype=np.float64)
     found = sp_matmul_topn(left, scaled, top_n=n_top, n_threads=threads())
-    del scaled, left
+    del left
+    scale = stand_in.column_scale[stand_in.group[rows[0]]]
     found.sort_indices()
     kept = np.diff(found.indptr)
     lowest = _row_reduce(np.minimum, found.data, found.indptr, np.inf)
@@ -102,7 +105,7 @@ def _group_top_k(
     result = block_top_k(found, rows, k, weigh)
     del found
     kth = _row_reduce(np.minimum, result[2], _indptr(result[0]), 0.0)
-    bound = lowest * stand_in.most_over[rows] * (1 - SAFETY)
+    bound = stand_in.left_out(rows, lowest) * (1 - SAFETY)
     # a row is right when what the product left out is at most its k-th similarity: then a
     # left-out movie could only tie with the k-th
     doubtful = (kept >= n_top) & ~((result[0] >= k) & (kth >= bound))
@@ -167,22 +170,57 @@ def tie_broken(scale: np.ndarray) -> np.ndarray:
 
 def cosine_stand_in(counts: np.ndarray, shrinkage: float, asymmetry: float) -> StandIn:
     """The stand-in of co_ij / (n_i^a n_j^(1-a) + s) (``neighbours.cosine_weigh``): rows in
-    GROUPS by n_i^a, each ranking by co_ij / (n_j^(1-a) + c) with c = s / (its median n_i^a),
-    exact for a row with n_i^a = s / c. Over t = n_j^(1-a), exact / stand-in = (t + c) /
-    (n_i^a t + s) is monotone, so its largest is at the smallest or the largest t."""
+    GROUPS by n_i^a, each ranking by co_ij / (n_j^(1-a) + c) with c = s / (its largest n_i^a),
+    exact for a row with n_i^a = s / c (``_cosine_left_out`` bounds what it left out)."""
     counts = np.asarray(counts, dtype=np.float64)
     source, target = counts**asymmetry, counts ** (1 - asymmetry)
     rated = counts > 0
     if not rated.any():
-        return StandIn(np.ones((1, len(counts))), np.zeros(len(counts), int), np.ones(len(counts)))
-    cuts = np.quantile(source[rated], np.linspace(0, 1, GROUPS + 1)[1:-1])
+        return StandIn(np.ones((1, len(counts))), np.zeros(len(counts), int), lambda r, low: low)
+    # groups evenly spaced in log n_i^a, so that c is within a fixed ratio of every row's s / n_i^a
+    cuts = np.geomspace(source[rated].min(), source[rated].max() * (1 + 1e-9), GROUPS + 1)[1:-1]
     group = np.searchsorted(cuts, source)
-    medians = [np.median(source[group == g]) if (group == g).any() else 1.0 for g in range(GROUPS)]
-    c = shrinkage / np.maximum(np.array(medians), 1e-9)
+    # c = s / (the group's largest n_i^a): exact / stand-in then grows with t for every row of
+    # the group, so what the product leaves out (stand-in below the cut) is below the cut too,
+    # up to the small growth between the k-th neighbour's t and the largest
+    largest = [source[group == g].max(initial=1.0) for g in range(GROUPS)]
+    c = shrinkage / np.maximum(np.array(largest), 1e-9)
     column_scale = tie_broken(1.0 / (target[None, :] + c[:, None]))
-    ends = np.array([target[rated].min(), target[rated].max()])
-    most_over = (ends[None, :] + c[group, None]) / (source[:, None] * ends + shrinkage + 1e-9)
-    return StandIn(column_scale, group, most_over.max(axis=1))
+    # the targets t = n_j^(1-a) of the rated movies, cut into cells of a log grid
+    grid = np.geomspace(target[rated].min(), target[rated].max() * (1 + 1e-9), BOUND_CELLS + 1)
+
+    def left_out(rows: np.ndarray, lowest: np.ndarray) -> np.ndarray:
+        return _cosine_left_out(
+            rows, lowest, counts, source, c[group[rows]], grid, shrinkage, asymmetry
+        )
+
+    return StandIn(column_scale, group, left_out)
+
+
+def _cosine_left_out(
+    rows: np.ndarray,
+    lowest: np.ndarray,
+    counts: np.ndarray,
+    source: np.ndarray,
+    c: np.ndarray,
+    grid: np.ndarray,
+    shrinkage: float,
+    asymmetry: float,
+) -> np.ndarray:
+    """The largest co / (n_i^a t + s) of a movie j left out of row i (t = n_j^(1-a)): its
+    stand-in co / (t + c) is at most the row's lowest kept, so co <= lowest (t + c); and co
+    <= n_j = t^(1 / (1-a)), co <= n_i. Over each cell of a grid over t, each of the three is
+    monotone in t, so its largest is at an end of the cell; the smallest of the three bounds
+    the cell."""
+    low, high = grid[None, :-1], grid[None, 1:]
+    a, lowest, c = source[rows, None], lowest[:, None], c[:, None]
+    shrink = shrinkage + 1e-9
+    by_stand_in = np.maximum(
+        lowest * (low + c) / (a * low + shrink), lowest * (high + c) / (a * high + shrink)
+    )
+    by_raters_of_j = high ** (1 / (1 - asymmetry)) / (a * high + shrink)
+    by_raters_of_i = counts[rows, None] / (a * low + shrink)
+    return np.minimum(np.minimum(by_stand_in, by_raters_of_j), by_raters_of_i).max(axis=1)
 
 
 def _row_reduce(ufunc: np.ufunc, data: np.ndarray, indptr: np.ndarray, empty: float) -> np.ndarray:

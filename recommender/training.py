@@ -22,6 +22,7 @@ from recommender.bundle import SCHEMA_VERSION, Bundle, save_bundle, sha256_of
 from recommender.collaborative import effective_factors, fit_svd
 from recommender.content import fit_content
 from recommender.data import Dataset, find_input_files, load_dataset
+from recommender.history import history_arrays
 from recommender.model import (  # TrainingConfig: re-exported
     CollaborativeModel,
     Model,
@@ -175,12 +176,7 @@ def model_arrays(model: Model, config: TrainingConfig) -> dict[str, np.ndarray]:
     seen = model.data.ratings
     arrays = {}
     if sp.issparse(seen):
-        arrays = {
-            "user_ids": model.data.user_ids.astype(np.int64),
-            "seen_indptr": seen.indptr.astype(np.int64),
-            "seen_movies": seen.indices.astype(np.int32, copy=False),
-            "seen_ratings": seen.data.astype(np.float16),  # half stars are exact in float16
-        }
+        arrays = history_arrays(model.data.user_ids, seen)
     for scorer in SCORERS:
         built = model.scorers.get(scorer.name) or scorer.from_training(model, config)
         for key, array in built.to_arrays().items():

@@ -14,7 +14,7 @@ from recommender.bundle import CURRENT, MANIFEST, SCHEMA_VERSION, bundle_dir
 
 def test_manifest_records_what_built_the_bundle(artifacts, tiny_data):
     manifest = json.loads((bundle_dir(artifacts) / MANIFEST).read_text())
-    assert manifest["schema_version"] == SCHEMA_VERSION == 3  # 3: dtype and shape per array
+    assert manifest["schema_version"] == SCHEMA_VERSION == 4  # 4: the compact arrays
     folder = bundle_dir(artifacts)
     for name, entry in manifest["files"].items():
         if name.endswith(".npy"):

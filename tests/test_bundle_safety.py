@@ -250,7 +250,7 @@ def test_an_array_must_have_the_dtype_and_shape_the_manifest_records(artifacts):
     replace_file(folder, "personal.item_factors.npy", npy_bytes(original[:-1]))
     message = load_error(artifacts)
     assert (
-        "personal.item_factors.npy: holds <f4" in message and "the manifest records <f4" in message
+        "personal.item_factors.npy: holds <f2" in message and "the manifest records <f2" in message
     )
     replace_file(folder, "personal.item_factors.npy", npy_bytes(original.astype(np.float64)))
     assert "holds <f8" in load_error(artifacts)
@@ -324,7 +324,7 @@ def test_an_array_consistent_with_its_entry_but_not_the_counts_is_refused_on_loa
     shorter = original[:-1]
     replace_file(folder, "personal.item_factors.npy", npy_bytes(shorter), shape=list(shorter.shape))
     load_bundle(artifacts)  # the file is what its entry says ...
-    assert "'item_factors' is float32 5x3, expected 6xany" in load_error(artifacts)  # not counts
+    assert "'item_factors' is float16 5x3, expected 6xany" in load_error(artifacts)  # not counts
 
 
 # --- what the values mean (issue 21: a bundle's values were never checked, only its bytes) --
@@ -422,8 +422,7 @@ def rewrite_array(folder: Path, name: str, change) -> None:
             lambda a: a.__setitem__(1, a[2] + 1),
             "'indptr' holds row pointers that do not start at 0 and rise",
         ),
-        ("seen_movies.npy", lambda a: a.__setitem__(0, 6), "'seen_movies' holds indices"),
-        ("seen_ratings.npy", lambda a: a.__setitem__(0, np.nan), "'seen_ratings' holds values"),
+        ("seen_indptr.npy", lambda a: a.__setitem__(1, a[-1] + 1), "'seen_indptr' holds row"),
     ],
 )
 def test_an_array_whose_values_cannot_be_served_is_refused_on_load(
@@ -434,6 +433,25 @@ def test_an_array_whose_values_cannot_be_served_is_refused_on_load(
     folder = bundle_dir(artifacts)
     rewrite_array(folder, name, change)
     assert message in load_error(artifacts)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("seen_movies.npy", lambda a: a.__setitem__(0, 6), "'seen_movies' holds movie code 6"),
+        ("seen_ratings.npy", lambda a: a.__setitem__(0, 0xFF), "'seen_ratings' holds a rating"),
+    ],
+)
+def test_a_users_history_is_checked_as_it_is_read(artifacts, name, change, message):
+    """The users' ratings are packed (page-local uint16 codes, two half stars a byte): a bad
+    value is refused with a BundleError when that user's row is read, never an IndexError."""
+    folder = bundle_dir(artifacts)
+    rewrite_array(folder, name, change)
+    recommender = Recommender.load(artifacts)
+    first = int(recommender.user_ids[0])  # the first rating of the file is this user's
+    with pytest.raises(BundleError, match=message) as caught:
+        recommender.for_user(first)
+    assert "train_and_save_model.py" in str(caught.value)
 
 
 def test_the_value_checks_read_every_float_and_index_dtype():

@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.bundle import BundleError
-from recommender.history import CsrHistory, PartitionedHistory
+from recommender.history import PAGE, CsrHistory, PartitionedHistory, history_arrays
 
 BIG = 2**53  # a double cannot tell BIG from BIG + 1
 USERS = np.array([3, 5, 8, 13, BIG, BIG + 1, 2**63 - 1], dtype=np.int64)
@@ -33,13 +33,32 @@ def ratings() -> sp.csr_matrix:
 
 
 def _csr_history(ratings: sp.csr_matrix) -> CsrHistory:
-    arrays = {
-        "user_ids": USERS,
-        "seen_indptr": ratings.indptr.astype(np.int64),
-        "seen_movies": ratings.indices.astype(np.int32),
-        "seen_ratings": ratings.data.astype(np.float16),
-    }
-    return CsrHistory(arrays)
+    return CsrHistory(history_arrays(USERS, ratings))
+
+
+def test_the_compact_history_gives_back_every_row_of_a_catalogue_of_several_pages():
+    """Movie codes past 65,536 (a second and third page of uint16 codes), rows of odd and even
+    lengths (two ratings share a byte), every half star: each row comes back exactly."""
+    rng = np.random.default_rng(1)
+    movies = 2 * PAGE + 500
+    rows = [np.sort(rng.choice(movies, size, replace=False)) for size in (1, 2, 7, 0, 30, 3, 1)]
+    rows[2][-1] = movies - 1  # the last code of the last page
+    values = [rng.integers(1, 11, len(row)) / 2 for row in rows]
+    matrix = sp.csr_matrix(
+        (np.concatenate(values), np.concatenate(rows), np.cumsum([0, *map(len, rows)])),
+        shape=(len(USERS), movies),
+        dtype=np.float32,
+    )
+    arrays = history_arrays(USERS, matrix)
+    assert arrays["seen_movies"].dtype == np.uint16 and arrays["seen_ratings"].dtype == np.uint8
+    assert arrays["seen_ratings"].nbytes == -(-matrix.nnz // 2)
+    history = CsrHistory(arrays)
+    for user, row, rated in zip(USERS, rows, values, strict=True):
+        if len(row) == 0:
+            continue
+        codes, ratings = history.row(int(user))
+        np.testing.assert_array_equal(codes, row)
+        np.testing.assert_array_equal(ratings, rated.astype(np.float32))
 
 
 def _parts(folder: Path, ratings: sp.csr_matrix, cuts: list[int]) -> PartitionedHistory:

@@ -26,13 +26,17 @@ NEIGHBOURS = 10  # links kept per movie: small beside these catalogues of 300-1,
 NPY_HEADER = 128  # bytes of a .npy header for these shapes (numpy pads it to 64-byte blocks)
 
 # Bytes the bundle spends per unit of each dimension (docs/scale.md has the table).
-PER_FACTOR_ROW = 4  # float32: personal.item_factors is movies x k
-PER_USER = 8 + 8  # user_ids (int64), seen_indptr (int64)
-PER_MOVIE = 8 + 8 + 4 + 4  # content.indptr, neighbours.indptr (int64); general_cf.scores and
+PER_FACTOR_ROW = 2  # float16: personal.item_factors is movies x k
+PER_USER = 8 + 8  # user_ids (int64), seen_indptr (int64: one page of movie codes here)
+PER_MOVIE = 4 + 4 + 4 + 4  # content.indptr, neighbours.indptr (int32); general_cf.scores and
 # personal.item_scale (float32)
-PER_NEIGHBOUR = 4 + 4  # neighbours.data (float32), neighbours.indices (int32): at most K per movie
-PER_RATING = 4 + 2  # seen_movies (int32), seen_ratings (float16)
+PER_NEIGHBOUR = 2 + 4  # neighbours.data (float16), neighbours.indices (int32): at most K per movie
 PER_GENRE_ENTRY = 4 + 4  # content.data (float32), content.indices (int32)
+
+
+def rating_bytes(ratings: int) -> int:
+    """seen_movies (uint16) and seen_ratings (two half stars a byte)."""
+    return 2 * ratings + -(-ratings // 2)
 
 
 def _trained(folder: Path, users: int, movies: int, ratings: int, factors: int = K) -> Path:
@@ -56,10 +60,10 @@ def expected_array_bytes(manifest: dict, genre_entries: int, neighbour_entries: 
         + PER_USER * users
         + 8  # the extra entry of seen_indptr
         + PER_MOVIE * movies
-        + 8
-        + 8  # the extra entries of content.indptr and neighbours.indptr
+        + 4
+        + 4  # the extra entries of content.indptr and neighbours.indptr
         + PER_NEIGHBOUR * neighbour_entries
-        + PER_RATING * counts["ratings"]
+        + rating_bytes(counts["ratings"])
         + PER_GENRE_ENTRY * genre_entries
         + 4 * counts["genres"]  # content.idf
     )
@@ -98,9 +102,9 @@ def test_doubling_users_adds_their_ids_and_ratings_and_no_more_than_k_links(tmp_
     recs = [Recommender.load(b, verify=False) for b in (small, large)]
     counts = [rec.manifest["counts"] for rec in recs]
     added_users = counts[1]["users"] - counts[0]["users"]
-    added_ratings = counts[1]["ratings"] - counts[0]["ratings"]
     links = [int(rec.scorers["neighbours"].similar.nnz) for rec in recs]
-    expected = PER_USER * added_users + PER_RATING * added_ratings
+    expected = PER_USER * added_users
+    expected += rating_bytes(counts[1]["ratings"]) - rating_bytes(counts[0]["ratings"])
     expected += PER_NEIGHBOUR * (links[1] - links[0])  # more co-ratings: more of the K links
     assert sizes[1] - sizes[0] == expected  # same movies, same genres: nothing else changes
     assert max(links) <= counts[0]["movies"] * recs[0].params["neighbours"]
@@ -117,7 +121,7 @@ def _mapped(array: np.ndarray) -> bool:
 
 def test_users_sized_arrays_are_memory_mapped_not_copied(tmp_path):
     rec = Recommender.load(_trained(tmp_path, 400, 300, 12_000))
-    assert _mapped(rec.scorers["personal"].cf.item_factors)
+    # (the item factors, movies-sized, are stored as float16 and served as a float32 copy)
     assert _mapped(rec.user_ids)
     assert _mapped(rec.history.movies) and _mapped(rec.history.ratings)  # no copy of the ratings
 

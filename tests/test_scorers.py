@@ -90,7 +90,10 @@ def test_arrays_round_trip_through_a_bundle(
         np.testing.assert_array_equal(loaded.to_arrays()[key], array)
         assert array.dtype.kind in "fiu"  # numbers only: nothing a pickle would be needed for
     request = planted_recommender.request({2: 4.0, 7: None})
-    np.testing.assert_allclose(loaded.scores(request), fresh.scores(request), rtol=1e-6)
+    # the bundle keeps the neighbour links and the item factors as float16 (3 digits)
+    fresh_scores = fresh.scores(request)
+    top = float(np.abs(fresh_scores).max(initial=0.0))
+    np.testing.assert_allclose(loaded.scores(request), fresh_scores, rtol=2e-3, atol=2e-3 * top)
 
 
 def only(rec: Recommender, name: str) -> dict[str, float]:
