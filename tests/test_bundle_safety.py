@@ -249,7 +249,7 @@ def test_an_array_must_have_the_dtype_and_shape_the_manifest_records(artifacts):
     replace_file(folder, "personal.item_factors.npy", npy_bytes(original[:-1]))
     message = load_error(artifacts)
     assert (
-        "personal.item_factors.npy: holds <f4" in message and "the manifest records <f4" in message
+        "personal.item_factors.npy: holds <f2" in message and "the manifest records <f2" in message
     )
     replace_file(folder, "personal.item_factors.npy", npy_bytes(original.astype(np.float64)))
     assert "holds <f8" in load_error(artifacts)
@@ -323,4 +323,4 @@ def test_an_array_consistent_with_its_entry_but_not_the_counts_is_refused_on_loa
     shorter = original[:-1]
     replace_file(folder, "personal.item_factors.npy", npy_bytes(shorter), shape=list(shorter.shape))
     load_bundle(artifacts)  # the file is what its entry says ...
-    assert "'item_factors' is float32 5x3, expected 6xany" in load_error(artifacts)  # not counts
+    assert "'item_factors' is float16 5x3, expected 6xany" in load_error(artifacts)  # not counts
