@@ -48,6 +48,8 @@ from recommender.topn import (  # block_top_k: re-exported, every engine's last 
 )
 
 PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core
+# from this many links on, the compiled product (below it, its 32 passes cost more than they save)
+COMPILED_NNZ = 1_000_000
 
 
 def rp3beta(ratings: sp.csr_matrix, alpha: float, beta: float, neighbours: int) -> sp.csr_matrix:
@@ -212,7 +214,7 @@ def top_k_rows(
     n, k = edges.shape[1], max(0, min(k, edges.shape[1] - 1))
     by_movie = weighted.T.tocsr()
     del weighted
-    if stand_in is not None and edges.nnz:
+    if stand_in is not None and edges.nnz >= COMPILED_NNZ:
         return from_row_blocks(
             [product_top_k(by_movie, edges, np.arange(n), k, weigh, stand_in)], n
         )

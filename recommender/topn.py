@@ -68,11 +68,15 @@ def product_top_k(
     ties at a row's cut (which of two equal similarities is kept): ``by_movie`` is movies
     ``rows`` x users, ``edges`` users x movies (float32)."""
     pieces = []
-    scaled = sp.csr_matrix(edges, dtype=np.float64, copy=True)  # its data: each group's scale
+    # each group's scale as the values of the edges' own structure (its indices not copied)
+    values = np.empty(edges.nnz, dtype=np.float64)
+    scaled = sp.csr_matrix((values, edges.indices, edges.indptr), shape=edges.shape, copy=False)
+    binary = bool(np.all(edges.data == 1))  # the trainer's edges: one pass saved per group
     for group in np.unique(stand_in.group[rows]):
         at = np.flatnonzero(stand_in.group[rows] == group)
         np.take(stand_in.column_scale[group], edges.indices, out=scaled.data)
-        scaled.data *= edges.data
+        if not binary:
+            scaled.data *= edges.data
         pieces += _group_top_k(by_movie[at], edges, scaled, rows[at], k, weigh, stand_in, at)
     return _in_order(pieces, len(rows))
 

@@ -172,9 +172,11 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
         local_arrays["personal.singular_values"],
         rtol=1e-5,
     )
-    agreement = np.abs(
-        (spark_arrays["personal.item_factors"] * local_arrays["personal.item_factors"]).sum(axis=0)
+    spark_factors, local_factors = (  # float16 in the bundle: summed in float64
+        arrays["personal.item_factors"].astype(np.float64)
+        for arrays in (spark_arrays, local_arrays)
     )
+    agreement = np.abs((spark_factors * local_factors).sum(axis=0))
     assert agreement.min() > 0.9999  # each factor the same direction (up to its sign)
     general = local_arrays["general_cf.scores"]
     np.testing.assert_allclose(
