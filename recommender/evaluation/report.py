@@ -135,7 +135,7 @@ def curve_overview(table: pd.DataFrame, k: int) -> pd.DataFrame:
         overview[f"{name}, {' / '.join(map(str, sizes))} movies"] = [
             " / ".join(f"{wide.at[row, size]:.{digits}f}" for size in sizes) for row in wide.index
         ]
-    result = pd.DataFrame(overview, index=wide.index)
+    result = pd.DataFrame(overview, index=wide.index).astype(object)  # text cells, even if none
     result.loc["best tuned anchor (by NDCG)"] = [" / ".join(names)] + [""] * (result.shape[1] - 1)
     return result
 
