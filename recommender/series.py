@@ -195,17 +195,17 @@ def audience_overlap(
     if activity is None:
         activity = ratings_per_user(seen)
     columns = sp.csc_matrix(seen[:, codes] != 0, dtype=np.float32)
-    users = np.unique(columns.indices)
-    columns = columns[users]
-    raters = np.asarray(columns.sum(axis=0), dtype=np.float64).ravel()
+    raters = np.diff(columns.indptr).astype(np.float64)
     share = raters / max(float(activity.sum()), 1.0)
-    activity = activity[users]
     expected = np.zeros((len(codes), len(codes)))
     step = max(1, CELLS_PER_BLOCK // max(len(codes), 1))
-    for start in range(0, len(users), step):
-        block = slice(start, start + step)
-        chance = np.minimum(1.0, activity[block, None] * share[None, :])
-        expected += columns[block].T @ chance
+    # Only the films' own raters count: each column's activities against every film's share
+    # (a slice of the ratings per film, not a row selection of the whole users x films block).
+    for i in range(len(codes)):
+        own = activity[columns.indices[columns.indptr[i] : columns.indptr[i + 1]]]
+        for start in range(0, len(own), step):
+            chance = np.minimum(1.0, np.multiply.outer(own[start : start + step], share))
+            expected[i] += chance.sum(axis=0)
     both = (columns.T @ columns).toarray()
     return (both - expected) / (raters[:, None] - expected + OVERLAP_SHRINKAGE)
 
@@ -232,7 +232,7 @@ def find_series(
         if key is not None:
             groups.setdefault(key.stem, []).append(code)
     activity = None if seen is None else ratings_per_user(seen)
-    seen = None if seen is None else sp.csc_matrix(seen)
+    seen = None if seen is None else sp.csc_matrix(seen)  # column slices per series
     found = []
     for stem in sorted(groups):
         codes = _askable(np.asarray(groups[stem]), keys)
