@@ -57,7 +57,7 @@ MIN_STEM = 3  # "2" or "Up" alone is no series' name
 # people who rate as much do (``audience_overlap``), the few raters' shrinkage keeping a film
 # two people rated from reaching it by luck.
 OVERLAP_SHRINKAGE = 2.0
-CELLS_PER_BLOCK = 4_000_000  # the expected co-ratings are summed in blocks of users x films
+PAIRWISE_FILMS = 12  # up to this many films, raters are matched pair by pair (no scipy overhead)
 # The longest series of ml-latest-small has 15 films; a name more films share is a common word
 # ("Night ...", "Love ..."): only its numbered and named films are asked, or none when too many.
 MAX_SERIES_FILMS = 200
@@ -190,24 +190,53 @@ def audience_overlap(
     chance, on a scale up to 1 (all of them): (both - expected) / (raters - expected +
     shrinkage). Expected counts each rater by how much they rate (a user who rated a third of
     the catalogue rated a third of anything), so heavy raters, who rated everything, do not
-    make every pair of films look related. ``seen``: users x movies, nonzero = rated;
+    make every pair of films look related. ``seen``: users x movies as ``rated_columns`` gives it;
     ``activity``: how many movies each user rated (``ratings_per_user``, computed once)."""
     if activity is None:
         activity = ratings_per_user(seen)
-    columns = sp.csc_matrix(seen[:, codes] != 0, dtype=np.float32)
-    raters = np.diff(columns.indptr).astype(np.float64)
+    # Plain arrays, not a sparse matrix per series: scipy's overhead per small matrix (about a
+    # millisecond) times the thousands of names a large catalogue shares was most of the cost.
+    raters_of = [seen.indices[seen.indptr[code] : seen.indptr[code + 1]] for code in codes]
+    raters = np.array([len(users) for users in raters_of], dtype=np.float64)
     share = raters / max(float(activity.sum()), 1.0)
     expected = np.zeros((len(codes), len(codes)))
-    step = max(1, CELLS_PER_BLOCK // max(len(codes), 1))
-    # Only the films' own raters count: each column's activities against every film's share
-    # (a slice of the ratings per film, not a row selection of the whole users x films block).
-    for i in range(len(codes)):
-        own = activity[columns.indices[columns.indptr[i] : columns.indptr[i + 1]]]
-        for start in range(0, len(own), step):
-            chance = np.minimum(1.0, np.multiply.outer(own[start : start + step], share))
-            expected[i] += chance.sum(axis=0)
-    both = (columns.T @ columns).toarray()
+    both = np.diag(raters)
+    with np.errstate(divide="ignore"):
+        saturates = 1.0 / share  # a rater this active rated film j for sure: min(1, a s_j) = 1
+    for i, users in enumerate(raters_of):
+        # sum over the film's own raters of min(1, a_u s_j), for every j at once: below the
+        # saturating activity a rater adds a_u s_j, above it 1 (sorted, a cumulative sum)
+        own = np.sort(activity[users])
+        below = np.searchsorted(own, saturates, side="left")
+        totals = np.concatenate([[0.0], np.cumsum(own)])
+        expected[i] = share * totals[below] + (len(own) - below)
+        if len(codes) <= PAIRWISE_FILMS:
+            for j in range(i + 1, len(codes)):
+                both[i, j] = both[j, i] = _shared(users, raters_of[j])
+    if len(codes) > PAIRWISE_FILMS:  # a name many films share: one sparse product
+        columns = sp.csc_matrix(seen[:, codes], dtype=np.float32)
+        columns.data[:] = 1.0
+        both = (columns.T @ columns).toarray().astype(np.float64)
     return (both - expected) / (raters[:, None] - expected + OVERLAP_SHRINKAGE)
+
+
+def rated_columns(seen: sp.spmatrix) -> sp.csc_matrix:
+    """``seen`` by column with only its nonzero entries (a rating), sorted by user: a column's
+    indices are then the film's raters. Converted once per training, not per series."""
+    columns = sp.csc_matrix(seen, copy=True)
+    columns.eliminate_zeros()
+    columns.sort_indices()
+    return columns
+
+
+def _shared(users: np.ndarray, others: np.ndarray) -> int:
+    """How many of two sorted, distinct user lists are on both."""
+    if len(users) > len(others):
+        users, others = others, users
+    if not len(users):
+        return 0
+    at = np.minimum(np.searchsorted(others, users), len(others) - 1)
+    return int(np.count_nonzero(others[at] == users))
 
 
 def ratings_per_user(seen: sp.spmatrix) -> np.ndarray:
@@ -232,12 +261,14 @@ def find_series(
         if key is not None:
             groups.setdefault(key.stem, []).append(code)
     activity = None if seen is None else ratings_per_user(seen)
-    seen = None if seen is None else sp.csc_matrix(seen)  # column slices per series
+    seen = None if seen is None else rated_columns(seen)  # column slices per series
     found = []
     for stem in sorted(groups):
         codes = _askable(np.asarray(groups[stem]), keys)
         if len(codes) < 2:  # the other titles of its name chose a broader series
             continue
+        if min(keys[c].evidence for c in codes) >= WORDS:
+            continue  # first words alone never make a series (below): no audience to ask
         overlap = _overlap(seen, activity, codes, [keys[c] for c in codes])
         np.fill_diagonal(overlap, -np.inf)
         keep = _without_remakes([keys[c] for c in codes], overlap)
@@ -247,13 +278,27 @@ def find_series(
         numbered_both = (evidence[:, None] == NUMBER) & (evidence[None, :] == NUMBER)
         linked = numbered_both | (overlap >= needed)
         np.fill_diagonal(linked, False)
-        count, label = sp.csgraph.connected_components(sp.csr_matrix(linked), directed=False)
-        for part in range(count):
-            members = codes[label == part]
+        for part in _linked_groups(linked):
+            members = codes[part]
             if len(members) > 1 and min(keys[c].evidence for c in members) < WORDS:
                 numbers = [keys[c].number for c in members]
                 found.append(members[_order(numbers, [years[c] for c in members])])
     return found
+
+
+def _linked_groups(linked: np.ndarray) -> list[np.ndarray]:
+    """The positions of each connected group of a symmetric link matrix, in the order of their
+    first film. A few films are joined in plain Python: scipy's graph search costs a
+    millisecond of checks per call, and a large catalogue asks thousands of small names."""
+    if len(linked) > PAIRWISE_FILMS:
+        _, label = sp.csgraph.connected_components(sp.csr_matrix(linked), directed=False)
+    else:
+        label = np.arange(len(linked))
+        for i, j in zip(*np.nonzero(linked), strict=True):
+            if label[i] != label[j]:
+                label[label == max(label[i], label[j])] = min(label[i], label[j])
+    _, first = np.unique(label, return_index=True)
+    return [np.flatnonzero(label == label[at]) for at in np.sort(first)]
 
 
 def _askable(codes: np.ndarray, keys: list[SeriesKey | None]) -> np.ndarray:
