@@ -69,15 +69,22 @@ def history_arrays(user_ids: np.ndarray, ratings: sp.csr_matrix) -> dict[str, np
     rows are sorted by movie code, as the loader builds it)."""
     ratings = ratings if ratings.has_sorted_indices else ratings.sorted_indices()
     pages = max(1, -(-ratings.shape[1] // PAGE))
-    rows = np.repeat(np.arange(ratings.shape[0], dtype=np.int64), np.diff(ratings.indptr))
-    runs = np.bincount(rows * pages + ratings.indices // PAGE, minlength=ratings.shape[0] * pages)
-    half_stars = np.rint(ratings.data * 2).astype(np.uint8)  # 1-10: ratings are half stars
+    # starts[u, p]: where user u's run of page p begins: after the user's codes below the page
+    # (a row's codes are sorted), counted one page at a time with an int32 running count
+    starts = np.empty((ratings.shape[0], pages), dtype=np.int64)
+    starts[:, 0] = ratings.indptr[:-1]
+    below = np.zeros(ratings.nnz + 1, dtype=np.int32 if ratings.nnz < 2**31 else np.int64)
+    for page in range(1, pages):
+        np.cumsum(ratings.indices < page * PAGE, out=below[1:])
+        counted = below[ratings.indptr[1:]] - below[ratings.indptr[:-1]]
+        starts[:, page] = ratings.indptr[:-1] + counted
+    half_stars = np.rint(ratings.data * np.float32(2)).astype(np.uint8)  # 1-10: half stars
     if len(half_stars) % 2:
         half_stars = np.append(half_stars, np.uint8(0))
     return {
         "user_ids": np.asarray(user_ids, dtype=np.int64),
-        "seen_indptr": np.concatenate([[0], np.cumsum(runs, dtype=np.int64)]),
-        "seen_movies": (ratings.indices % PAGE).astype(np.uint16),
+        "seen_indptr": np.append(starts.ravel(), ratings.indptr[-1]).astype(np.int64),
+        "seen_movies": ratings.indices.astype(np.uint16),  # the code modulo 65,536 (it wraps)
         "seen_ratings": half_stars[0::2] | (half_stars[1::2] << 4),
     }
 

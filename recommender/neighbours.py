@@ -174,9 +174,11 @@ def linked_ratings(
 
 
 def _binary(ratings: sp.csr_matrix) -> sp.csr_matrix:
-    edges = sp.csr_matrix(ratings, dtype=np.float32, copy=True)
-    edges.data[:] = 1.0
-    return edges
+    """1 for every rating, on the ratings' own indices and indptr (not copied: 100 MB at 32M)."""
+    ratings = ratings if ratings.has_canonical_format else sp.csr_matrix(ratings, copy=True)
+    ratings.sum_duplicates()
+    ones = np.ones(ratings.nnz, dtype=np.float32)
+    return sp.csr_matrix((ones, ratings.indices, ratings.indptr), shape=ratings.shape, copy=False)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-ROWS_PER_BLOCK = 512  # movies per block of the scipy path (about 40 MB at 32M)
+ROWS_PER_BLOCK = 128  # movies per block of the scipy path: its rows are the doubtful, popular ones
 MARGIN = 50  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
 SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
 GROUPS = 32  # groups of rows by popularity in the cosine's stand-in
