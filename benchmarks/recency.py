@@ -5,9 +5,9 @@
 
 Trains on the evaluation's training users (seed 0: the README's split) and ranks every test
 user's new-user profile (5 liked movies by default) as ``recommend`` does (``score_parts``,
-``blend``, ``steering.tilt``, ``rank``: genre calibration included), at the page's recency stops,
-for each tilt strength. Prints per setting the mean over users of the median release year of
-their top 20, its shift from recency 0, NDCG@20 and its ratio to recency 0's. With
+``discovery.scored``, ``steering.tilt``, ``rank``: genre calibration included), at the page's
+recency stops, for each tilt strength. Prints per setting the mean over users of the median
+release year of their top 20, its shift from recency 0, NDCG@20 and its ratio to recency 0's. With
 ``--validation`` it runs on validation users drawn from the training users only (the split the
 tuning uses), which is where the shipped strength (``steering.RECENCY_STRENGTH``) was chosen.
 """
@@ -26,7 +26,6 @@ from recommender.data import load_dataset
 from recommender.evaluation import metrics
 from recommender.evaluation.harness import fit_local
 from recommender.evaluation.splits import new_user_split, validation_set
-from recommender.hybrid import blend
 from recommender.steering import RECENCY_STRENGTH
 from recommender.training import TrainingConfig
 
@@ -60,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     years = rec.movies["year"].to_numpy(dtype=np.float64, na_value=np.nan)
     weights = rec.default_weights
     scored = [rec.score_parts(case.profile) for case in cases]
-    blended = [blend(profile.parts, weights) for profile in scored]
+    # the bundle's default discovery, as recommend() ranks with no setting given
+    found = [rec.discovery.scored(profile, weights, None) for profile in scored]
     print(f"{len(cases)} {users} users, {args.profile_size} movies each, top {args.k}")
     print("strength  recency  median year  shift   NDCG@20  ratio")
     for strength in args.strength:
@@ -68,13 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         rows = {}
         for recency in SETTINGS:
             medians, ndcgs = [], []
-            for case, profile, score in zip(cases, scored, blended, strict=True):
+            for case, profile, at in zip(cases, scored, found, strict=True):
+                score = at.score
                 if args.added:  # score + r * strength * (2p - 1), the tilt tried first
                     lean = recency * strength * (2 * rec.steering.positions - 1)
                     tilted = (score + lean).astype(np.float32)
                 else:
                     tilted = rec.steering.tilt(score, recency)
-                top = rec.rank(tilted, profile.request, args.k)
+                top = rec.rank(tilted, profile.request, args.k, at.calibration)
                 medians.append(np.nanmedian(years[top]))
                 ranked = rec.movie_ids[top].tolist()
                 ndcgs.append(metrics.ndcg_at_k(ranked, set(case.targets.tolist()), args.k))

@@ -28,11 +28,12 @@ import pandas as pd
 
 from recommender import arguments
 
-# How much recency +-1 scales the score of a movie of the newest or oldest year (+-70%).
+# How much recency +-1 scales the score of a movie of the newest or oldest year (+-40%).
 # Chosen on validation users (benchmarks/recency.py --validation, steps of 0.1): the smallest
 # strength whose median year of the top 20 moves at least 5 years each way at 5 movies, with
-# NDCG@20 >= 0.8x recency 0's (0.7: -7.9 / +5.4 years, 0.93x / 0.83x).
-RECENCY_STRENGTH = 0.7
+# NDCG@20 >= 0.8x recency 0's, ranked at the default discovery (0.4: -6.4 / +5.9 years,
+# 0.96x / 0.89x; 0.3 moves 4.8 / 4.9 years).
+RECENCY_STRENGTH = 0.4
 NO_EXCLUSIONS: tuple[int, ...] = ()
 
 
