@@ -48,7 +48,7 @@ from recommender.topn import (  # block_top_k: re-exported, every engine's last 
 )
 
 PARALLEL_NNZ = 1_000_000  # from this many ratings on, blocks run in one process per core
-# from this many links on, the compiled product (below it, its 32 passes cost more than they save)
+# from this many links on, the compiled product (below it, its 16 passes cost more than they save)
 COMPILED_NNZ = 1_000_000
 
 

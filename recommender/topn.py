@@ -28,9 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 
 ROWS_PER_BLOCK = 128  # movies per block of the scipy path: its rows are the doubtful, popular ones
-MARGIN = 50  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
+MARGIN = 150  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
 SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
-GROUPS = 32  # groups of rows by popularity in the cosine's stand-in
+GROUPS = 16  # groups of rows by popularity in the cosine's stand-in
 BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
 TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
 Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
