@@ -96,7 +96,12 @@ def card_text(
     if about:
         lines.append(f":gray[{' · '.join(about)}]")
     if parts:
-        shares = [part_share(label, float(row[f"{name}_score"])) for name, label in parts.items()]
+        # a part that added nothing (a film in no series, no genre shared) says nothing
+        shares = [
+            part_share(label, float(row[f"{name}_score"]))
+            for name, label in parts.items()
+            if float(row[f"{name}_score"]) != 0
+        ]
         lines.append(f":gray[{escape_markdown(' · '.join(shares))}]")
     sites = [f"[{site}]({row[site]})" for site in LINK_SITES if isinstance(row.get(site), str)]
     reason = escape_markdown(str(row.get("reason") or ""))

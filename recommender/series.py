@@ -52,6 +52,7 @@ _NUMBER = re.compile(
 )
 _SEPARATORS = (": ", " - ", " and the ")
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+_ARTICLE = re.compile(r"^(?:The|A|An)\s+")  # before a series' name in words
 MIN_STEM = 3  # "2" or "Up" alone is no series' name
 # A film joins a series when the people who rated it rated another entry far more often than
 # people who rate as much do (``audience_overlap``), the few raters' shrinkage keeping a film
@@ -484,6 +485,7 @@ class SeriesScorer(Scorer):
                 continue
             name = self.name_of(code)
             step = following[code][1]
+            name = _ARTICLE.sub("", name)  # "the Godfather series", not "the The Godfather"
             reasons.append(
                 f"next in the {name} series" if step == 1 else f"also in the {name} series"
             )

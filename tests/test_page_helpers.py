@@ -104,3 +104,15 @@ def test_a_part_below_zero_says_a_dislike_pushed_the_movie_down() -> None:
     assert part_share("Fans also liked", -0.36) == (
         "Fans also liked: pushed down by a film you disliked"
     )
+
+
+def test_a_card_leaves_out_the_parts_that_added_nothing() -> None:
+    """A film in no series shows no "Series 0%": a part at 0 says nothing to a fan."""
+    from app.movie_cards import card_text
+
+    row = {"title": "Heat (1995)", "year": 1995, "genres": "Action|Crime", "reason": "",
+           "content_score": 0.5, "series_score": 0.0, "personal_score": -0.2}  # fmt: skip
+    parts = {"content": "Similar genres", "series": "Series", "personal": "People like you"}
+    text = card_text(row, parts, None, 0)
+    assert "Similar genres 50%" in text and "People like you\\: pushed down" in text
+    assert "Series" not in text

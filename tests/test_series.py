@@ -139,3 +139,9 @@ def test_without_the_ratings_titles_alone_keep_numbered_and_named_films():
     titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Alien (1979)", "Alien Nation (1988)"]
     found = find_series(titles, [1995, 1999, 1979, 1988], None)
     assert [members.tolist() for members in found] == [[0, 1]]
+
+
+def test_a_series_whose_name_starts_with_an_article_reads_as_people_say_it(recommender) -> None:
+    godfather = 858
+    result = recommender.recommend({godfather: 5.0}, n=5)
+    assert result["reason"].iloc[0] == "next in the Godfather series"
