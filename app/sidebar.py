@@ -67,7 +67,11 @@ def sidebar(rec: Recommender) -> Settings:
 def weight_controls(rec: Recommender, disabled: bool) -> dict[str, float]:
     """A slider per scorer of the blend; their defaults come from the bundle."""
     st.subheader("Blend")
-    st.caption("How much each signal counts in the ranking (each card shows its parts, 0-100%).")
+    st.caption(
+        "How much each signal counts in the ranking (each card shows its parts, 0-100%). "
+        "It is your blend at “Hidden gems”; towards “Popular picks” what most people watch "
+        "takes over."
+    )
     weights = {}
     for name, scorer in rec.scorers.items():
         weights[name] = st.slider(

@@ -189,7 +189,8 @@ def cosine_stand_in(counts: np.ndarray, shrinkage: float, asymmetry: float) -> S
     # up to the small growth between the k-th neighbour's t and the largest
     largest = [source[group == g].max(initial=1.0) for g in range(GROUPS)]
     c = shrinkage / np.maximum(np.array(largest), 1e-9)
-    column_scale = tie_broken(1.0 / (target[None, :] + c[:, None]))
+    with np.errstate(divide="ignore"):  # an unrated movie (t = 0, no shrinkage) has no links
+        column_scale = tie_broken(1.0 / (target[None, :] + c[:, None]))
     # the targets t = n_j^(1-a) of the rated movies, cut into cells of a log grid
     grid = np.geomspace(target[rated].min(), target[rated].max() * (1 + 1e-9), BOUND_CELLS + 1)
 
