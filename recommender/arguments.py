@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from recommender.data import MAX_RATING, MIN_RATING
 
@@ -20,6 +23,20 @@ def movie_id(value: Any) -> int:
     if not -(2**63) <= int(value) < 2**63:  # no bundle holds it (ids are int64)
         raise ValueError(f"unknown movieId(s): {int(value)}")
     return int(value)
+
+
+def movie_ids(values: Iterable[Any]) -> np.ndarray:
+    """``values`` as int64 movieIds, each checked as ``movie_id`` checks one. Plain whole
+    numbers take a vectorized path (1,000 ids in well under a millisecond)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "i":
+        return values.astype(np.int64, copy=False).ravel()
+    values = list(values)
+    if all(type(value) is int for value in values):  # not bool, whose type is bool
+        try:
+            return np.asarray(values, dtype=np.int64)
+        except OverflowError:
+            pass  # the check below names the value
+    return np.asarray([movie_id(value) for value in values], dtype=np.int64)
 
 
 def user_id(value: Any) -> int:

@@ -77,7 +77,7 @@ class Recommender:
         self._code_of = pd.Index(self.movie_ids)
         self.genres: list[str] = list(self.manifest["genres"])
         self.genre_index = Genres(self.movies, self.genres)
-        self.steering = Steering(self._code_of, self.movies["year"])  # exclude, recency
+        self.steering = Steering(self.codes_of, self.movies["year"])  # exclude, recency
         arrays = bundle.arrays
         self.history = rating_history(bundle)  # what each user of the data set rated
         self.popularity = Popularity(
@@ -133,7 +133,7 @@ class Recommender:
 
     def codes_of(self, movie_ids: Iterable[int]) -> np.ndarray:
         """Movie codes (rows of the bundle) of movieIds; ValueError naming any unknown ones."""
-        ids = np.asarray([arguments.movie_id(value) for value in movie_ids], dtype=np.int64)
+        ids = arguments.movie_ids(movie_ids)
         codes = self._code_of.get_indexer(ids)
         if (codes < 0).any():
             unknown = ", ".join(str(i) for i in ids[codes < 0][:10])

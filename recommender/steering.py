@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from recommender import arguments
 
 # How much recency +-1 scales the score of a movie of the newest or oldest year (+-40%).
 # Chosen on validation users (benchmarks/recency.py --validation, steps of 0.1): the smallest
@@ -60,28 +58,27 @@ def year_positions(years: pd.Series) -> np.ndarray:
 class Steering:
     """The steering of one catalogue: movieIds to codes, years to positions."""
 
-    def __init__(self, movie_codes: pd.Index, years: pd.Series, strength: float = RECENCY_STRENGTH):
-        self._code_of = movie_codes
+    def __init__(
+        self,
+        codes_of: Callable[[Iterable[int]], np.ndarray],
+        years: pd.Series,
+        strength: float = RECENCY_STRENGTH,
+    ):
+        self._codes_of = codes_of  # movieIds to movie codes (``Recommender.codes_of``)
         self.positions = year_positions(years)
         self.strength = strength  # how much recency +-1 scales the newest or oldest films
 
     def excluded(self, exclude: Iterable[int] | None) -> np.ndarray:
         """Movie codes of the movieIds in ``exclude``; ValueError naming unknown or malformed
-        ones, as a profile's are. Plain whole numbers take a vectorized path (1,000 ids in
-        well under a millisecond); anything else is checked one value at a time."""
+        ones, as a profile's are (the same check, prefixed "exclude:")."""
         if exclude is None:
             return np.zeros(0, dtype=np.int64)
         if isinstance(exclude, str | bytes) or not isinstance(exclude, Iterable):
             raise ValueError(f"exclude must be a list of movieIds, got {exclude!r}")
         try:
-            ids = _whole_numbers(exclude)
+            return self._codes_of(exclude)
         except ValueError as error:
             raise ValueError(f"exclude: {error}") from None
-        codes = self._code_of.get_indexer(ids)
-        if (codes < 0).any():
-            unknown = ", ".join(str(i) for i in ids[codes < 0][:10])
-            raise ValueError(f"exclude: unknown movieId(s): {unknown}")
-        return codes
 
     def leave_out(self, allowed: np.ndarray, exclude: Iterable[int] | None) -> np.ndarray:
         """``allowed`` (changed in place and returned) without the excluded movies."""
@@ -95,16 +92,3 @@ class Steering:
             return score
         tilt = (r * self.strength) * (2.0 * self.positions - 1.0)
         return (score + tilt * np.abs(score)).astype(np.float32)
-
-
-def _whole_numbers(values: Iterable[Any]) -> np.ndarray:
-    """``values`` as int64 movieIds, each checked as ``arguments.movie_id`` checks one."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "i":
-        return values.astype(np.int64, copy=False).ravel()
-    values = list(values)
-    if all(type(value) is int for value in values):  # not bool, whose type is bool
-        try:
-            return np.asarray(values, dtype=np.int64)
-        except OverflowError:
-            pass  # the check below names the value
-    return np.asarray([arguments.movie_id(value) for value in values], dtype=np.int64)
