@@ -32,6 +32,7 @@ MARGIN = 150  # candidates kept beyond K (and the diagonal): few rows then need 
 SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
 GROUPS = 16  # groups of rows by popularity in the cosine's stand-in
 BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
+GATHER_SLICE = 1 << 20  # entries per slice of ``gather``: 8 MB of 64-bit indices at a time
 TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
 Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
 Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
@@ -74,11 +75,20 @@ def product_top_k(
     binary = bool(np.all(edges.data == 1))  # the trainer's edges: one pass saved per group
     for group in np.unique(stand_in.group[rows]):
         at = np.flatnonzero(stand_in.group[rows] == group)
-        np.take(stand_in.column_scale[group], edges.indices, out=scaled.data)
+        gather(stand_in.column_scale[group], edges.indices, scaled.data)
         if not binary:
             scaled.data *= edges.data
         pieces += _group_top_k(by_movie[at], edges, scaled, rows[at], k, weigh, stand_in, at)
+    del scaled, values  # 200 MB at 32M, not held while the pieces are put in order
     return _in_order(pieces, len(rows))
+
+
+def gather(table: np.ndarray, indices: np.ndarray, out: np.ndarray) -> None:
+    """out[:] = table[indices], a slice at a time: ``np.take`` on the whole would first copy
+    32-bit indices to 64-bit ones and buffer its output (400 MB at 32M, and 7x slower)."""
+    for start in range(0, len(indices), GATHER_SLICE):
+        end = start + GATHER_SLICE
+        np.take(table, indices[start:end], out=out[start:end], mode="clip")  # valid columns
 
 
 def _group_top_k(

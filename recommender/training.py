@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import platform
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,8 @@ from recommender.popularity import fit_popularity
 from recommender.registry import SCORERS
 
 Progress = Callable[[str], None]
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+MMAP_THRESHOLD_BYTES = 4 << 20
 
 
 class TrainingError(RuntimeError):
@@ -65,6 +68,19 @@ def _stage(name: str, timings: dict[str, float], progress: Progress) -> Iterator
     yield
     timings[name] = round(time.perf_counter() - start, 3)
     progress(f"{name}: done in {timings[name]:.2f} s")
+
+
+def give_back_large_arrays() -> bool:
+    """Ask glibc to take every block of 4 MB or more straight from the system and hand it
+    back when freed. By default glibc raises that threshold to the largest block freed so far
+    (up to 32 MB), after which the training's many mid-sized arrays stay in its heap once
+    freed: 250 MB more resident at MovieLens-32M, all of it added to the peak
+    (benchmarks/benchmark.py). False where the C library has no mallopt (not glibc)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):
+        return False
+    return bool(mallopt(ctypes.c_int(M_MMAP_THRESHOLD), ctypes.c_int(MMAP_THRESHOLD_BYTES)))
 
 
 def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress) -> Model:
@@ -126,6 +142,7 @@ def train(
     ArtifactsError when another training holds the folder or it cannot be written."""
     config = config or TrainingConfig()
     timings: dict[str, float] = {}
+    give_back_large_arrays()
     # The manifest's sha256 of the inputs (an 877 MB ratings.csv at MovieLens-32M: seconds) is
     # computed in a thread while the data loads and the models fit, not after them. The lock
     # (one trainer per artifacts folder, and a write probe) is taken before any of the work.

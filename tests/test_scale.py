@@ -151,3 +151,23 @@ def test_a_request_allocates_nothing_users_sized(tmp_path):
         # 80 times the users, the same movies: the request's memory must not follow the users
         assert large < 1.25 * small + 16_000, (small, large)
         assert large < 8 * len(many.user_ids)  # less than one float64 per user
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+def test_the_trainer_hands_freed_arrays_back_to_the_system():
+    # glibc would keep a freed 24 MB array in its heap once it has seen a larger one freed;
+    # the trainer asks it to return every block of 4 MB or more (its peak at 32M: docs/scale.md)
+    from recommender.training import give_back_large_arrays
+
+    assert give_back_large_arrays()
+    np.ones(30 << 17)  # 30 MB, freed at once: by default this raises glibc's threshold
+    block = np.ones(24 << 17)
+    before = _resident_mb()
+    del block
+    assert before - _resident_mb() > 20
