@@ -9,7 +9,7 @@ maybe after Part, Chapter or Episode); "Harry Potter and the ..." and "Indiana J
 3)" is Alien's third. Titles alone also join a remake to its original ("Psycho (1998)") and
 unrelated films that share a word ("Rocky Horror Picture Show" and "Rocky"), so a film stays in
 a series only when its audience overlaps another entry's far more than chance
-(``audience_overlap``): most of the people who rated a sequel rated the film before it.
+(``recommender.audiences``): most of the people who rated a sequel rated the film before it.
 
 Within a series the films are ordered by their number where the title has one, else by year
 (an unnumbered film sits after the numbered one released last before it: Star Wars' episodes
@@ -24,13 +24,14 @@ whole series goes down with it).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.audiences import PAIRWISE_FILMS, Audiences
 from recommender.bundle import BundleError, expect_array
 from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import NUMERALS, display_title, split_title
@@ -55,10 +56,7 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
 _ARTICLE = re.compile(r"^(?:The|A|An)\s+")  # before a series' name in words
 MIN_STEM = 3  # "2" or "Up" alone is no series' name
 # A film joins a series when the people who rated it rated another entry far more often than
-# people who rate as much do (``audience_overlap``), the few raters' shrinkage keeping a film
-# two people rated from reaching it by luck.
-OVERLAP_SHRINKAGE = 2.0
-PAIRWISE_FILMS = 12  # up to this many films, raters are matched pair by pair (no scipy overhead)
+# people who rate as much do (``recommender.audiences``).
 # The longest series of ml-latest-small has 15 films; a name more films share is a common word
 # ("Night ...", "Love ..."): only its numbered and named films are asked, or none when too many.
 MAX_SERIES_FILMS = 200
@@ -106,6 +104,7 @@ def numbered(name: str) -> tuple[str, int] | None:
 # must overlap more, ``OVERLAP_NEEDED``).
 NUMBER, NAME, PART, WORDS = 0, 1, 2, 3
 OVERLAP_NEEDED = {NUMBER: 0.2, NAME: 0.2, PART: 0.2, WORDS: 0.5}
+_NEEDED = np.array([OVERLAP_NEEDED[evidence] for evidence in range(WORDS + 1)])
 
 
 @dataclass(frozen=True)
@@ -184,67 +183,6 @@ def series_keys(titles: Sequence[str]) -> list[SeriesKey | None]:
     return keys
 
 
-def audience_overlap(
-    seen: sp.csc_matrix, codes: np.ndarray, activity: np.ndarray | None = None
-) -> np.ndarray:
-    """overlap[i, j]: how much more of film ``codes[i]``'s raters rated ``codes[j]`` than
-    chance, on a scale up to 1 (all of them): (both - expected) / (raters - expected +
-    shrinkage). Expected counts each rater by how much they rate (a user who rated a third of
-    the catalogue rated a third of anything), so heavy raters, who rated everything, do not
-    make every pair of films look related. ``seen``: users x movies as ``rated_columns`` gives it;
-    ``activity``: how many movies each user rated (``ratings_per_user``, computed once)."""
-    if activity is None:
-        activity = ratings_per_user(seen)
-    # Plain arrays, not a sparse matrix per series: scipy's overhead per small matrix (about a
-    # millisecond) times the thousands of names a large catalogue shares was most of the cost.
-    raters_of = [seen.indices[seen.indptr[code] : seen.indptr[code + 1]] for code in codes]
-    raters = np.array([len(users) for users in raters_of], dtype=np.float64)
-    share = raters / max(float(activity.sum()), 1.0)
-    expected = np.zeros((len(codes), len(codes)))
-    both = np.diag(raters)
-    with np.errstate(divide="ignore"):
-        saturates = 1.0 / share  # a rater this active rated film j for sure: min(1, a s_j) = 1
-    for i, users in enumerate(raters_of):
-        # sum over the film's own raters of min(1, a_u s_j), for every j at once: below the
-        # saturating activity a rater adds a_u s_j, above it 1 (sorted, a cumulative sum)
-        own = np.sort(activity[users])
-        below = np.searchsorted(own, saturates, side="left")
-        totals = np.concatenate([[0.0], np.cumsum(own)])
-        expected[i] = share * totals[below] + (len(own) - below)
-        if len(codes) <= PAIRWISE_FILMS:
-            for j in range(i + 1, len(codes)):
-                both[i, j] = both[j, i] = _shared(users, raters_of[j])
-    if len(codes) > PAIRWISE_FILMS:  # a name many films share: one sparse product
-        columns = sp.csc_matrix(seen[:, codes], dtype=np.float32)
-        columns.data[:] = 1.0
-        both = (columns.T @ columns).toarray().astype(np.float64)
-    return (both - expected) / (raters[:, None] - expected + OVERLAP_SHRINKAGE)
-
-
-def rated_columns(seen: sp.spmatrix) -> sp.csc_matrix:
-    """``seen`` by column with only its nonzero entries (a rating), sorted by user: a column's
-    indices are then the film's raters. Converted once per training, not per series."""
-    columns = sp.csc_matrix(seen, copy=True)
-    columns.eliminate_zeros()
-    columns.sort_indices()
-    return columns
-
-
-def _shared(users: np.ndarray, others: np.ndarray) -> int:
-    """How many of two sorted, distinct user lists are on both."""
-    if len(users) > len(others):
-        users, others = others, users
-    if not len(users):
-        return 0
-    at = np.minimum(np.searchsorted(others, users), len(others) - 1)
-    return int(np.count_nonzero(others[at] == users))
-
-
-def ratings_per_user(seen: sp.spmatrix) -> np.ndarray:
-    """How many movies each user (row of ``seen``) rated."""
-    return np.asarray((sp.csr_matrix(seen) != 0).sum(axis=1), dtype=np.float64).ravel()
-
-
 def find_series(
     titles: Sequence[str], years: Sequence[float], seen: sp.spmatrix | None
 ) -> list[np.ndarray]:
@@ -261,23 +199,13 @@ def find_series(
     for code, key in enumerate(keys):
         if key is not None:
             groups.setdefault(key.stem, []).append(code)
-    activity = None if seen is None else ratings_per_user(seen)
-    seen = None if seen is None else rated_columns(seen)  # column slices per series
+    names = [codes for stem in sorted(groups) if len(codes := _asked(groups[stem], keys))]
     found = []
-    for stem in sorted(groups):
-        codes = _askable(np.asarray(groups[stem]), keys)
-        if len(codes) < 2:  # the other titles of its name chose a broader series
-            continue
-        if min(keys[c].evidence for c in codes) >= WORDS:
-            continue  # first words alone never make a series (below): no audience to ask
-        overlap = _overlap(seen, activity, codes, [keys[c] for c in codes])
-        np.fill_diagonal(overlap, -np.inf)
+    for codes, overlap in _linked_names(names, keys, seen):
         keep = _without_remakes([keys[c] for c in codes], overlap)
         codes, overlap = codes[keep], overlap[np.ix_(keep, keep)]
         evidence = np.array([keys[c].evidence for c in codes])
-        needed = np.vectorize(OVERLAP_NEEDED.get)(np.maximum.outer(evidence, evidence))
-        numbered_both = (evidence[:, None] == NUMBER) & (evidence[None, :] == NUMBER)
-        linked = numbered_both | (overlap >= needed)
+        linked = _links(evidence[:, None], evidence[None, :], overlap)
         np.fill_diagonal(linked, False)
         for part in _linked_groups(linked):
             members = codes[part]
@@ -285,6 +213,63 @@ def find_series(
                 numbers = [keys[c].number for c in members]
                 found.append(members[_order(numbers, [years[c] for c in members])])
     return found
+
+
+def _asked(codes: list[int], keys: list[SeriesKey | None]) -> np.ndarray:
+    """The films of one name whose audiences are asked (none when they cannot be a series)."""
+    codes = _askable(np.asarray(codes), keys)
+    if len(codes) < 2:  # the other titles of its name chose a broader series
+        return codes[:0]
+    if min(keys[c].evidence for c in codes) >= WORDS:
+        return codes[:0]  # first words alone never make a series (find_series): nothing to ask
+    return codes
+
+
+def _links(first: np.ndarray, second: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """Whether two films of one name are linked, by their evidence and their overlap."""
+    numbered_both = (first == NUMBER) & (second == NUMBER)
+    return numbered_both | (overlap >= _NEEDED[np.maximum(first, second)])
+
+
+def _linked_names(
+    names: list[np.ndarray], keys: list[SeriesKey | None], seen: sp.spmatrix | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(films, their overlap both ways, -inf on the diagonal) of each name whose films may be
+    linked: by their audiences (``recommender.audiences``), or, without ratings, all or
+    nothing by the titles."""
+    evidence = np.array([-1 if key is None else key.evidence for key in keys], dtype=np.int64)
+    audiences = None if seen is None else Audiences(seen)
+    asked = [True] * len(names) if audiences is None else _may_link(names, evidence, audiences)
+    for codes, ask in zip(names, asked, strict=True):
+        if not ask:
+            continue
+        if audiences is None:
+            strong = evidence[codes] <= NAME
+            overlap = np.where(np.logical_and.outer(strong, strong), 1.0, -1.0)
+        else:
+            overlap = audiences.overlap(codes)
+        overlap = np.maximum(overlap, overlap.T)
+        np.fill_diagonal(overlap, -np.inf)
+        yield codes, overlap
+
+
+def _may_link(names: list[np.ndarray], evidence: np.ndarray, audiences: Audiences) -> np.ndarray:
+    """Per name, whether two of its films may be linked: for the names of up to
+    PAIRWISE_FILMS films, by a bound on their pairs' overlap, all pairs in one pass (most of
+    the 13,000 names at 32M are none); a longer name always (one product answers it)."""
+    small = [i for i, codes in enumerate(names) if len(codes) <= PAIRWISE_FILMS]
+    pairs = [np.triu_indices(len(names[i]), 1) for i in small]
+    first, second = (
+        np.concatenate(
+            [np.zeros(0, int), *(names[n][p[side]] for n, p in zip(small, pairs, strict=False))]
+        )
+        for side in (0, 1)
+    )
+    linked = _links(evidence[first], evidence[second], audiences.may_overlap(first, second))
+    name_of = np.repeat(np.asarray(small, dtype=np.int64), [len(i) for i, _ in pairs])
+    may = np.array([len(codes) > PAIRWISE_FILMS for codes in names], dtype=bool)
+    may[name_of[linked]] = True
+    return may
 
 
 def _linked_groups(linked: np.ndarray) -> list[np.ndarray]:
@@ -308,18 +293,6 @@ def _askable(codes: np.ndarray, keys: list[SeriesKey | None]) -> np.ndarray:
     if len(codes) > MAX_SERIES_FILMS:
         codes = np.asarray([c for c in codes if keys[c].evidence < WORDS], dtype=np.int64)
     return codes if len(codes) <= MAX_SERIES_FILMS else codes[:0]
-
-
-def _overlap(
-    seen: sp.csc_matrix | None, activity: np.ndarray | None, codes: np.ndarray, keys: list
-) -> np.ndarray:
-    """The audiences' overlap both ways, or, without ratings, all or nothing by the titles."""
-    if seen is None:
-        strong = np.array([key.evidence <= NAME for key in keys])
-        overlap = np.where(np.logical_and.outer(strong, strong), 1.0, -1.0)
-    else:
-        overlap = audience_overlap(seen, codes, activity)
-    return np.maximum(overlap, overlap.T)
 
 
 def _without_remakes(keys: list[SeriesKey], overlap: np.ndarray) -> np.ndarray:
