@@ -33,6 +33,7 @@ SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the si
 GROUPS = 16  # groups of rows by popularity in the cosine's stand-in
 BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
 GATHER_SLICE = 1 << 20  # entries per slice of ``gather``: 8 MB of 64-bit indices at a time
+TOP_K_CELLS = 1 << 24  # cells of in_top_k's padded grid at a time (64 MB of float32)
 TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
 Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
 Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
@@ -148,31 +149,47 @@ def block_top_k(
     row_of = np.repeat(rows, np.diff(block.indptr))
     weigh(block, row_of)
     block.data[block.indices == row_of] = 0.0  # a movie is not its own neighbour
-    counts = np.zeros(len(rows), dtype=np.int64)
-    indices, values = [np.zeros(0, np.int32)], [np.zeros(0, np.float32)]
-    for row in range(len(rows)):
-        start_, end = block.indptr[row], block.indptr[row + 1]
-        data, columns = block.data[start_:end], block.indices[start_:end]
-        if end - start_ > k:
-            best = _largest(data, columns, k)
-            data, columns = data[best], columns[best]
-        positive = data > 0
-        order = np.argsort(columns[positive])
-        indices.append(columns[positive][order].astype(np.int32))
-        values.append(data[positive][order].astype(np.float32))
-        counts[row] = len(order)
-    return counts, np.concatenate(indices), np.concatenate(values)
+    # sum_duplicates left each row's entries in column order, which in_top_k's ties rely on
+    keep = (block.data > 0) & in_top_k(block.data, block.indptr, k)
+    rows_of = np.repeat(np.arange(len(rows)), np.diff(block.indptr))
+    counts = np.bincount(rows_of[keep], minlength=len(rows)).astype(np.int64)
+    return counts, block.indices[keep].astype(np.int32), block.data[keep].astype(np.float32)
 
 
-def _largest(data: np.ndarray, columns: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k largest values; a tie at the cut goes to the lower column, so the
-    same ratings always give the same neighbours."""
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    cut = np.partition(data, len(data) - k)[len(data) - k]
-    above = np.flatnonzero(data > cut)
-    tied = np.flatnonzero(data == cut)
-    return np.concatenate([above, tied[np.argsort(columns[tied])[: k - len(above)]]])
+def in_top_k(data: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
+    """Whether each entry of a CSR is among the ``k`` largest of its row; a tie at the cut
+    goes to the entries first in the row (the lower columns, rows in column order), so the
+    same ratings always give the same neighbours. All rows at once: a row's cut is the k-th
+    largest of its row of a padded grid (TOP_K_CELLS cells at a time)."""
+    lengths = np.diff(indptr)
+    width = int(lengths.max(initial=0))
+    if width <= k or k == 0:
+        return np.full(len(data), k > 0)
+    keep = np.zeros(len(data), dtype=bool)
+    step = max(1, TOP_K_CELLS // width)
+    for first in range(0, len(lengths), step):
+        last = min(first + step, len(lengths))
+        keep[indptr[first] : indptr[last]] = _in_top_k_of(data, indptr[first : last + 1], k)
+    return keep
+
+
+def _in_top_k_of(data: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
+    """``in_top_k`` of the rows a slice of ``indptr`` points to (k >= 1)."""
+    lengths = np.diff(indptr)
+    start, values = indptr[0], data[indptr[0] : indptr[-1]]
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    column = np.arange(len(values)) - np.repeat(indptr[:-1] - start, lengths)
+    width = int(lengths.max(initial=0))
+    if width <= k:
+        return np.ones(len(values), dtype=bool)
+    grid = np.full((len(lengths), width), -np.inf, dtype=values.dtype)
+    grid[row, column] = values
+    cut = np.partition(grid, width - k, axis=1)[:, width - k][row]
+    above, tied = values > cut, values == cut
+    tied_so_far = np.concatenate([[0], np.cumsum(tied)])
+    tied_rank = tied_so_far[1:] - np.repeat(tied_so_far[indptr[:-1] - start], lengths)
+    room = k - np.bincount(row[above], minlength=len(lengths))
+    return (lengths[row] <= k) | above | (tied & (tied_rank <= room[row]))
 
 
 def tie_broken(scale: np.ndarray) -> np.ndarray:

@@ -174,3 +174,30 @@ def test_rp3beta_is_the_scipy_paths_up_to_ties_on_movielens(movielens):
 
     old = neighbours.top_k_rows(edges, 100, weigh, users ** np.float32(-0.8))  # scipy's path
     assert _differ_beyond_ties(new, old, rtol=1e-6) == []
+
+
+def test_the_last_step_keeps_each_rows_k_best_ties_to_the_lower_column():
+    # every engine's last step, against a row-by-row sort on blocks full of ties and zeros
+    from recommender.topn import block_top_k
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        n, m, k = int(rng.integers(1, 40)), int(rng.integers(2, 60)), int(rng.integers(0, 9))
+        block = sp.random(n, m, density=rng.random(), format="csr", random_state=rng)
+        block.data = rng.integers(0, 4, block.nnz).astype(np.float32)
+        rows = rng.integers(0, m, n)
+        counts, columns, values = block_top_k(block.copy(), rows, k, lambda b, r: None)
+        start = 0
+        for r in range(n):
+            row = block.getrow(r)
+            entries = [(-v, c) for c, v in zip(row.indices, row.data, strict=True) if c != rows[r]]
+            best = sorted((c, -v) for v, c in sorted(entries)[:k] if v < 0)
+            got = list(
+                zip(
+                    columns[start : start + counts[r]],
+                    values[start : start + counts[r]],
+                    strict=True,
+                )
+            )
+            assert got == best, (r, k)
+            start += counts[r]
