@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ except ImportError as error:  # fail, never skip: CI must have installed the Spa
     ) from error
 
 from benchmarks import generate_movielens as generator
-from recommender import BundleError, DataError, Recommender, TrainingConfig, train
+from recommender import BundleError, DataError, Recommender, TrainingConfig, neighbours, topn, train
 from recommender.bundle import MANIFEST, bundle_dir, load_bundle
 from recommender.data import load_dataset
 from recommender.evaluation import NEW_USER, evaluate, fit_local, new_user_split, trainer_fit
@@ -187,11 +188,14 @@ def test_spark_bundle_matches_the_local_one(harness: dict):
     _same_rows(spark_rec, local_rec, local_rec.user_ids)
 
 
+@pytest.mark.parametrize("kernel", ["scipy", "compiled"])
 def test_the_neighbours_are_the_local_engines_on_any_grid(
-    spark, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kernel: str, spark, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Cells small enough for a grid of about 10 x 10 movie blocks: each movie's top K merged
-    from its row of cells is still exactly the local engine's."""
+    from its row of cells is still exactly the local engine's, whether the cells' products are
+    scipy's or the compiled kernel's (``neighbours.COMPILED_NNZ``, which both engines read, set
+    to 0: the kernel at every size); the compiled cells' lists are scipy's too."""
     monkeypatch.setattr(spark_neighbours, "LINKS_PER_CELL", 20_000)
     grids: list[int] = []
     bounds_of = spark_neighbours.column_bounds
@@ -202,13 +206,38 @@ def test_the_neighbours_are_the_local_engines_on_any_grid(
         return bounds
 
     monkeypatch.setattr(spark_neighbours, "column_bounds", recorded)
+    names = ("neighbours.data", "neighbours.indices", "neighbours.indptr")
+    train(data_dir, tmp_path / "scipy", TrainingConfig())
+    expected = [load_bundle(tmp_path / "scipy")]
+    if kernel == "compiled":
+        monkeypatch.setattr(neighbours, "COMPILED_NNZ", 0)
+        seen = []
+        product_top_k = topn.product_top_k
+
+        def counted(*args, **kwargs):
+            seen.append(len(args[2]))
+            return product_top_k(*args, **kwargs)
+
+        monkeypatch.setattr(neighbours, "product_top_k", counted)
+        train(data_dir, tmp_path / "local", TrainingConfig())
+        expected.append(load_bundle(tmp_path / "local"))
+        assert seen, "the local engine ran the compiled product"
+        ran, stand_in = tmp_path / "ran", topn.cosine_stand_in
+        ran.mkdir()
+
+        def marked(*args):  # runs in the executors' tasks: a file for each cell it served
+            (ran / uuid.uuid4().hex).touch()
+            return stand_in(*args)
+
+        monkeypatch.setattr(spark_neighbours, "cosine_stand_in", marked)
     train_spark(data_dir, tmp_path / "spark", TrainingConfig(), spark=spark)
     assert len(grids) == 1 and grids[0] >= 8, grids  # ~95k links / 20k per cell: ~10 x 10
-    train(data_dir, tmp_path / "local", TrainingConfig())
+    if kernel == "compiled":  # each cell both of whose column blocks some user reached
+        assert len(list(ran.iterdir())) == grids[0] ** 2
     spark_arrays = load_bundle(tmp_path / "spark").arrays
-    local_arrays = load_bundle(tmp_path / "local").arrays
-    for name in ("neighbours.data", "neighbours.indices", "neighbours.indptr"):
-        np.testing.assert_array_equal(spark_arrays[name], local_arrays[name])
+    for bundle in expected:
+        for name in names:
+            np.testing.assert_array_equal(spark_arrays[name], bundle.arrays[name])
 
 
 def _spoil(part: Path) -> None:

@@ -8,10 +8,13 @@ Each user block turns its ratings into the links the local engine uses
 (``recommender.neighbours.linked_ratings``: the same threshold and the same per-user sample,
 which hashes userIds, so it does not depend on the blocks). Cell (J, K) of the grid receives, from
 every user block, its users' links into movie block J and into movie block K, and computes the
-co-occurrence of J's movies with K's (every user at once, 512 movie rows at a time, as the local
-engine does), weighed and cut to each movie's top K by the local engine's own last step
-(``neighbours.block_top_k``). A movie's K best neighbours overall are among the K best of each
-cell of its row, so merging a row of cells by the same rule gives the local engine's answer.
+co-occurrence of J's movies with K's (every user at once), weighed and cut to each movie's top K
+by the local engine's own code: from a million links on, its compiled top-n product
+(``topn.product_top_k``, the same stand-in and bound, in threads), below it scipy's products,
+ROWS_PER_BLOCK movie rows at a time, and its last step (``neighbours.block_top_k``); the local
+engine switches at the same count of links (``neighbours.COMPILED_NNZ``). A movie's K best
+neighbours overall are among the K best of each cell of its row, so merging a row of cells by
+the same rule gives the local engine's answer.
 
 No task holds the co-occurrence of all movies, or more than two column blocks of the links; the
 driver receives each movie's count and its top K only. The links cross the network 2g - 1 times
@@ -21,7 +24,7 @@ driver receives each movie's count and its top K only. The links cross the netwo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from pyspark import RDD, StorageLevel
 
+from recommender import neighbours as local_engine
 from recommender.neighbours import (
     ROWS_PER_BLOCK,
     block_top_k,
@@ -38,6 +42,7 @@ from recommender.neighbours import (
     linked_ratings,
 )
 from recommender.spark.blocks import Block
+from recommender.topn import StandIn, cosine_stand_in, product_top_k
 
 if TYPE_CHECKING:
     from recommender.model import TrainingConfig
@@ -58,9 +63,15 @@ def neighbours_spark(
         weigh = cosine_weigh(counts, config.neighbour_shrinkage, config.neighbour_asymmetry)
         k = max(0, min(config.neighbours, n_movies - 1))
         bounds = column_bounds(n_movies, int(counts.sum()), cores)
+        # the local engine's rule, read at run time (a test sets it for both engines at once)
+        compiled = counts.sum() >= local_engine.COMPILED_NNZ
         cells = links.flatMap(partial(_to_cells, bounds=bounds))
         cells = cells.groupByKey(max(1, (len(bounds) - 1) ** 2))
-        candidates = cells.map(partial(_cell_top_k, bounds=bounds, k=k, weigh=weigh))
+        top_k = partial(_cell_top_k, bounds=bounds, k=k, weigh=weigh)
+        if compiled:  # the stand-in is built in each task: movies x 16 scales are not shipped
+            shrinkage, asymmetry = config.neighbour_shrinkage, config.neighbour_asymmetry
+            top_k = partial(top_k, stand_in=partial(cosine_stand_in, counts, shrinkage, asymmetry))
+        candidates = cells.map(top_k)
         rows = candidates.groupByKey(max(1, len(bounds) - 1))
         merged = rows.map(partial(_merged, bounds=bounds, k=k)).collect()
     finally:
@@ -118,13 +129,18 @@ def _cell_top_k(
     bounds: np.ndarray,
     k: int,
     weigh: Any,
+    stand_in: Callable[[], StandIn] | None = None,
 ) -> tuple[int, Result]:
-    """(J, the top k of each movie of J among the movies of K), summed over every user."""
+    """(J, the top k of each movie of J among the movies of K), summed over every user:
+    through the compiled product when given the ``stand_in`` to rank by, else scipy's."""
     (j, _), parts = cell
     parts = sorted(parts, key=lambda part: part[0])  # the same users in the same order
     by_movie = sp.vstack([rows for _, rows, _ in parts]).T.tocsr()
     others = sp.vstack([columns for _, _, columns in parts]).tocsr()
     start, results = int(bounds[j]), []
+    if stand_in is not None:
+        rows = np.arange(start, start + by_movie.shape[0])
+        return j, product_top_k(by_movie, others, rows, k, weigh, stand_in())
     for offset in range(0, by_movie.shape[0], ROWS_PER_BLOCK):
         rows = np.arange(start + offset, start + min(offset + ROWS_PER_BLOCK, by_movie.shape[0]))
         block = by_movie[offset : offset + ROWS_PER_BLOCK] @ others
