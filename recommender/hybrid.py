@@ -352,7 +352,7 @@ class Recommender:
             return self.top(score, request.allowed, n)
         pool = self.top(score, request.allowed, max(CANDIDATES_PER_RESULT * n, 100))
         genres = self.genre_index
-        return calibrated(score, pool, genres.shares, genres.profile_mix(request), n, strength)
+        return calibrated(score, pool, genres.attributes, genres.target(request), n, strength)
 
     def top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
         """Codes of the n best allowed movies by ``score``; ties go to the lower movieId."""
