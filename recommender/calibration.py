@@ -37,8 +37,9 @@ CANDIDATES_PER_RESULT = 5  # the greedy pass chooses among the 5 n best by score
 # The greedy pass costs n x candidates: past this many results, the rest follow by score (a
 # list of the whole catalogue then takes about the time of one of 500).
 MAX_CALIBRATED = 500
-SHARED_GENRE_WEIGHT = 6.0  # a shared genre's divergence beside the genre mix's (weight 1)
-DECADE_WEIGHT = 5.0  # the decades' divergence beside the genre mix's
+SHARED_GENRE_WEIGHT = 10.0  # a shared genre's divergence beside the genre mix's (weight 1)
+DECADE_WEIGHT = 10.0  # the decades' divergence beside the genre mix's
+LEAN = 0.5  # at recency -1 or 1, this share of the decade mix moves one decade
 
 
 def decade_shares(years: np.ndarray) -> sp.csr_matrix:
@@ -63,6 +64,24 @@ def attributes(
     has = sp.csr_matrix(membership, dtype=np.float32) * np.float32(SHARED_GENRE_WEIGHT)
     era = decades * np.float32(DECADE_WEIGHT)
     return sp.csr_matrix(sp.hstack([shares, has, era]), dtype=np.float32)
+
+
+def leaned(decades: np.ndarray, recency: float) -> np.ndarray:
+    """A decade mix leant by a visitor's ``recency`` (-1 classics ... 1 recent): |recency| of
+    it moved one decade earlier (below 0) or later (the first and last decades keep theirs),
+    so that the decades part follows the year slider instead of holding the list to the
+    profile's own decades."""
+    mix = np.asarray(decades, dtype=np.float64)
+    if recency == 0 or len(mix) < 2:
+        return mix
+    if recency < 0:
+        moved = np.concatenate([mix[1:], [0.0]])
+        moved[0] += mix[0]
+    else:
+        moved = np.concatenate([[0.0], mix[:-1]])
+        moved[-1] += mix[-1]
+    share = LEAN * abs(recency)
+    return (1 - share) * mix + share * moved
 
 
 def target(mix: np.ndarray, shared: np.ndarray, decades: np.ndarray) -> np.ndarray:

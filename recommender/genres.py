@@ -63,17 +63,19 @@ class Genres:
         """Each movie's calibration attributes (``calibration.attributes``)."""
         return calibration.attributes(self.shares, self.membership, self.decades)
 
-    def target(self, request: Request) -> np.ndarray:
+    def target(self, request: Request, recency: float = 0.0) -> np.ndarray:
         """What a request's list is calibrated to (``calibration.target``): the liked
         profile movies' genre mix; with two or more liked movies (a taste, not one film's
         labels: Back to the Future alone keeps Part III of 1990), the genres they all have
-        (with the genres the visitor gave them) and the mix of their decades."""
+        (with the genres the visitor gave them) and the mix of their decades, leant by
+        ``recency`` (``calibration.leaned``)."""
         liked = np.flatnonzero(request.weights > 0)
         tokens = [set(request.genres[i]) for i in liked]
         everyone = set.intersection(*tokens) if len(tokens) >= 2 else set()
         shared = np.array([genre in everyone for genre in self.vocabulary], bool)
         weights = request.weights[liked].astype(np.float64) * (len(liked) >= 2)
         decades = weights @ self.decades[request.codes[liked]].toarray()
+        decades = calibration.leaned(decades, recency)
         return calibration.target(self.profile_mix(request), shared, decades)
 
     def profile_mix(self, request: Request) -> np.ndarray:
