@@ -128,15 +128,17 @@ def calibrated(
         head = calibrated(score, candidates[:pool], shares, target, MAX_CALIBRATED, strength)
         rest = candidates[~np.isin(candidates, head)]
         return np.concatenate([head, rest[: n - len(head)]])
-    spread = shares[candidates].toarray().astype(np.float64)
+    # only the columns the profile has count in KL(p || q~): the others are never read
+    present = np.flatnonzero(target > 0)
+    spread = shares[candidates][:, present].toarray().astype(np.float64)
+    target = np.asarray(target, dtype=np.float64)[present]
     values = np.asarray(score[candidates], dtype=np.float64)
     chosen: list[int] = []
     mix_sum, score_sum = np.zeros(len(target)), 0.0
     free = np.ones(len(candidates), dtype=bool)
-    present = target > 0
     for size in range(1, min(n, len(candidates)) + 1):
         mixes = (1 - ALPHA) * (mix_sum + spread) / size + ALPHA * target
-        kl = (target[present] * np.log(target[present] / mixes[:, present])).sum(axis=1)
+        kl = (target * np.log(target / mixes)).sum(axis=1)
         gain = (1 - strength) * (score_sum + values) - strength * kl
         gain[~free] = -np.inf
         best = int(np.argmax(gain))  # ties: the earlier candidate, i.e. the better score
