@@ -78,10 +78,10 @@ def card_text(
 ) -> str:
     """The card's Markdown: title and year, genres and tags, the parts, reason and links.
 
-    No "% match": the list is ranked by the blend and then by a genre mix like the profile's
-    (and the recency lean), so a percentage of the blend alone would run out of order down the
-    list (71%, 75%, 73%), and the calibrated order has no number of its own per film (a film's
-    place depends on the films above it). The order is the ranking; the parts say why.
+    No "% match": the list is ranked by the blend and then by genres and decades like the
+    profile's (and the recency lean), so a percentage of the blend alone would run out of order
+    down the list (71%, 75%, 73%), and the calibrated order has no number of its own per film (a
+    film's place depends on the films above it). The order is the ranking; the parts say why.
     """
     name, year = readable_title(str(row["title"]), row.get("year"))
     first = f"**{escape_markdown(name)}**" + (f" · {year}" if year else "")

@@ -88,9 +88,9 @@ def recommendations_section(rec: Recommender, key: str, settings: Settings) -> N
     st.subheader("Recommended for you")
     table = listed_for(rec, key, entries, settings, hidden_ids())
     st.caption(
-        f"For your {len(entries)}-movie profile, best first: how well each fits, with a genre "
-        "mix like yours. Rate the ones you have seen to sharpen the list; “Not interested” "
-        "takes one out."
+        f"For your {len(entries)}-movie profile, best first: how well each fits, with genres "
+        "and decades like yours. Rate the ones you have seen to sharpen the list; “Not "
+        "interested” takes one out."
     )
     show_ranked(rec, table, "recs", settings)
 

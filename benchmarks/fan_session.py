@@ -24,6 +24,10 @@ PROFILES = {
     "toy_story": "1:5",  # Toy Story
     "horror": "1258:5,1214:5,1997:5,1387:4",  # The Shining, Alien, The Exorcist; Jaws at 4
     "godfather_goodfellas": "858:5,1213:0.5",  # The Godfather loved, Goodfellas disliked
+    # the fans far from the blockbusters (tests/test_discovery.py), at the default discovery
+    "kubrick": "1258:5,750:5,1222:5,2730:5",  # Shining, Strangelove, Full Metal Jacket, Lyndon
+    "ghibli": "5618:5,5971:5,3000:5",  # Spirited Away, Totoro, Princess Mononoke
+    "family_evening": "1:5,6377:5,4306:5,68954:5",  # Toy Story, Finding Nemo, Shrek, Up
 }
 RESULT = re.compile(r"^(.+ · \d{4})$")  # a card's first line: title · year
 

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                     tilted = (score + lean).astype(np.float32)
                 else:
                     tilted = rec.steering.tilt(score, recency)
-                top = rec.rank(tilted, profile.request, args.k, at.calibration)
+                top = rec.rank(tilted, profile.request, args.k, at.calibration, recency)
                 medians.append(np.nanmedian(years[top]))
                 ranked = rec.movie_ids[top].tolist()
                 ndcgs.append(metrics.ndcg_at_k(ranked, set(case.targets.tolist()), args.k))

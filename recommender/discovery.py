@@ -33,7 +33,7 @@ import numpy as np
 
 from recommender import arguments
 from recommender.popularity import Popularity
-from recommender.scorer import ScoredProfile
+from recommender.scorer import ScoredProfile, blend
 
 DISCOVERY_PARAMETER = "discovery"
 FALLBACK_DISCOVERY = 1.0  # a bundle trained before discovery existed: its own blend (and a penalty)
@@ -110,8 +110,7 @@ def discovered(
     (``popularity`` is ``log_popularity``); the genre
     calibration grows from 0 at the popular end to ``calibration`` at the other."""
     weights = weights_at(d, chosen, liked)
-    total = sum(weights.get(name, 0.0) for name in parts) or 1.0
-    score = sum(weights.get(name, 0.0) * part for name, part in parts.items()) / total
+    score = blend(parts, weights)
     # RP3beta's penalty on what the blend likes: a positive score over (1 + ratings)^beta;
     # a movie a dislike pushes below 0 stays there
     factor = np.exp(-np.float32(popularity_beta(d)) * popularity)

@@ -1,4 +1,5 @@
-"""What the Recommender knows of genres: each movie's genres, the filters, the genre mixes.
+"""What the Recommender knows of genres: each movie's genres, the filters, the genre mixes
+and the attributes the list is calibrated on (``recommender.calibration``: genres, decades).
 
 Built lazily from the movie table's genres column ("Sci-Fi|Thriller"), one token per genre,
 checked against the bundle's vocabulary.
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender import arguments
+from recommender import arguments, calibration
 from recommender.calibration import genre_shares
 from recommender.content import genre_tokens
 from recommender.filters import Filters, genre_lists
@@ -50,6 +51,32 @@ class Genres:
     def shares(self) -> sp.csr_matrix:
         """Each movie's genre mix: 1 spread evenly over its genres."""
         return genre_shares(self.membership)
+
+    @cached_property
+    def decades(self) -> sp.csr_matrix:
+        """Each movie's decade (``calibration.decade_shares``)."""
+        year = self.movies["year"].to_numpy(dtype=np.float64, na_value=np.nan)
+        return calibration.decade_shares(year)
+
+    @cached_property
+    def attributes(self) -> sp.csr_matrix:
+        """Each movie's calibration attributes (``calibration.attributes``)."""
+        return calibration.attributes(self.shares, self.membership, self.decades)
+
+    def target(self, request: Request, recency: float = 0.0) -> np.ndarray:
+        """What a request's list is calibrated to (``calibration.target``): the liked
+        profile movies' genre mix; with two or more liked movies (a taste, not one film's
+        labels: Back to the Future alone keeps Part III of 1990), the genres they all have
+        (with the genres the visitor gave them) and the mix of their decades, leant by
+        ``recency`` (``calibration.leaned``)."""
+        liked = np.flatnonzero(request.weights > 0)
+        tokens = [set(request.genres[i]) for i in liked]
+        everyone = set.intersection(*tokens) if len(tokens) >= 2 else set()
+        shared = np.array([genre in everyone for genre in self.vocabulary], bool)
+        weights = request.weights[liked].astype(np.float64) * (len(liked) >= 2)
+        decades = weights @ self.decades[request.codes[liked]].toarray()
+        decades = calibration.leaned(decades, recency)
+        return calibration.target(self.profile_mix(request), shared, decades)
 
     def profile_mix(self, request: Request) -> np.ndarray:
         """The genre mix of the liked profile movies, with the genres the visitor gave them."""

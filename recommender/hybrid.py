@@ -49,16 +49,6 @@ def rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return ((values - low) / (high - low)).astype(np.float32)
 
 
-def blend(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """The hybrid score: the weighted mean of the 0-1 scaled parts, by scorer name (so it is
-    on 0-1 too: 1 only for a movie every weighted part puts first)."""
-    # Weights are relative: scaled to a largest of 1, a weight of 1e-300 does not underflow.
-    scale = max((float(weights.get(name, 0.0)) for name in parts), default=0.0) or 1.0
-    total = sum(float(weights.get(name, 0.0)) / scale for name in parts)
-    mixed = sum(float(weights.get(name, 0.0)) / scale * part for name, part in parts.items())
-    return mixed / total if total > 0 else mixed
-
-
 def _one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
@@ -228,7 +218,7 @@ class Recommender:
             return self._cold_start(n, scored.allowed, discovery=discovery)
         found = self.discovery.scored(scored, chosen, discovery)
         score = self.steering.tilt(found.score, recency)
-        top = self.rank(score, scored.request, n, found.calibration)
+        top = self.rank(score, scored.request, n, found.calibration, recency)
         result = self._table(top, score, scored.parts)
         result["reason"] = self._reasons(top, scored, chosen)
         return result
@@ -350,11 +340,18 @@ class Recommender:
         return self.movies.iloc[codes][[*MOVIE_COLUMNS, "n_ratings"]].reset_index(drop=True)
 
     def rank(
-        self, score: np.ndarray, request: Request, n: int, calibration: float | None = None
+        self,
+        score: np.ndarray,
+        request: Request,
+        n: int,
+        calibration: float | None = None,
+        recency: float = 0.0,
     ) -> np.ndarray:
         """The n movies to show for a request, best first: the best by ``score``, their genre
-        mix drawn towards the genres of the liked profile movies (``recommender.calibration``;
-        ``calibration`` None: the bundle's strength, 0: the plain top n)."""
+        mix and decades drawn towards those of the liked profile movies
+        (``recommender.calibration``; ``calibration`` None: the bundle's strength, 0: the plain
+        top n). A visitor who leans the list by year (``recency``, -1 to 1) leans the
+        decades it is drawn to as well (``calibration.leaned``)."""
         strength = float(
             self.params.get("calibration", 0.0) if calibration is None else calibration
         )
@@ -362,7 +359,8 @@ class Recommender:
             return self.top(score, request.allowed, n)
         pool = self.top(score, request.allowed, max(CANDIDATES_PER_RESULT * n, 100))
         genres = self.genre_index
-        return calibrated(score, pool, genres.shares, genres.profile_mix(request), n, strength)
+        target = genres.target(request, float(recency))
+        return calibrated(score, pool, genres.attributes, target, n, strength)
 
     def top(self, score: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
         """Codes of the n best allowed movies by ``score``; ties go to the lower movieId."""

@@ -51,7 +51,7 @@ class TrainingConfig:
     calibration: float = 0.3  # a seeded sample of this many likes per user (speed at 32M)
     item_norm_exponent: float = 0.25  # alpha: SVD columns divided by (ratings of the movie)^alpha
     shrinkage_decay: float = 1.0  # an n-movie profile is shrunk by shrinkage * n^-decay
-    discovery: float = 0.55  # the default of recommend(discovery=...): recommender.discovery
+    discovery: float = 0.5  # the default of recommend(discovery=...): recommender.discovery
 
 
 class BuiltScorer(Protocol):

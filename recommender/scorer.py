@@ -119,6 +119,16 @@ class Scorer(ABC):
         return [None] * len(codes)
 
 
+def blend(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """The hybrid score: the weighted mean of the 0-1 scaled parts, by scorer name (so it is
+    on 0-1 too: 1 only for a movie every weighted part puts first)."""
+    # Weights are relative: scaled to a largest of 1, a weight of 1e-300 does not underflow.
+    scale = max((float(weights.get(name, 0.0)) for name in parts), default=0.0) or 1.0
+    total = sum(float(weights.get(name, 0.0)) / scale for name in parts)
+    mixed = sum(float(weights.get(name, 0.0)) / scale * part for name, part in parts.items())
+    return mixed / total if total > 0 else mixed
+
+
 @dataclass
 class ScoredProfile:
     """A profile's scores over every movie, before the blend (see ``Recommender.score_parts``)."""

@@ -43,3 +43,44 @@ def test_a_mixed_profile_gets_a_mixed_list():
     chosen = calibrated(SCORE, CANDIDATES, shares, target, 4, 0.5).tolist()
     assert set(chosen) & {0, 1, 2, 3} and set(chosen) & {4, 5, 6, 7}  # some of each
     assert chosen[0] == 8  # the one film with exactly the profile's mix comes first
+
+
+def test_a_genre_every_liked_film_shares_counts_beside_the_mix():
+    # a profile of A+B films: the mix is half A, half B, so the genre mix alone takes the
+    # higher-scored B films; every liked film also has A, and the shared-genre part keeps A
+    from recommender.calibration import attributes, decade_shares, target
+
+    shares = genre_shares(MEMBERSHIP)
+    years = np.full(9, 2000.0)
+    columns = attributes(shares, MEMBERSHIP, decade_shares(years))
+    mix = np.array([0.5, 0.5])
+    no_era = np.zeros(1)
+    plain = target(mix, np.array([False, False]), no_era)
+    shared = target(mix, np.array([True, True]), no_era)
+    assert set(calibrated(SCORE, CANDIDATES, columns, plain, 4, 0.3).tolist()) & {4, 5, 6, 7}
+    assert calibrated(SCORE, CANDIDATES, columns, shared, 4, 0.3).tolist()[0] == 8
+
+
+def test_the_decades_of_the_liked_films_pull_the_list_to_them():
+    from recommender.calibration import attributes, decade_shares, target
+
+    years = np.array([1960.0, 1965, 1968, 1969, 1995, 1996, 1997, 1998, np.nan])
+    decades = decade_shares(years)
+    assert decades.shape == (9, 4)  # the 1960s to the 1990s; no year, no decade
+    assert decades[8].nnz == 0 and decades[0, 0] == 1 and decades[4, 3] == 1
+    columns = attributes(genre_shares(MEMBERSHIP), MEMBERSHIP, decades)
+    sixties, nineties = (np.eye(4)[i] * 2 for i in (0, 3))  # two liked films of one decade
+    mix, none = np.array([0.5, 0.5]), np.array([False, False])
+    for era, films in ((sixties, {0, 1, 2, 3}), (nineties, {4, 5, 6, 7})):
+        chosen = set(calibrated(SCORE, CANDIDATES, columns, target(mix, none, era), 4, 0.3))
+        assert len(chosen & films) >= 3, chosen  # without the decades: 8, 4, 0, 5
+
+
+def test_a_visitor_leaning_by_year_leans_the_decades_too():
+    from recommender.calibration import LEAN, leaned
+
+    mix = np.array([0.0, 1.0, 0.0])
+    np.testing.assert_allclose(leaned(mix, 0.0), mix)
+    np.testing.assert_allclose(leaned(mix, -1.0), [LEAN, 1 - LEAN, 0])  # one decade earlier
+    np.testing.assert_allclose(leaned(mix, 0.5), [0, 1 - LEAN / 2, LEAN / 2])
+    np.testing.assert_allclose(leaned(np.array([1.0, 0, 0]), -1.0), [1, 0, 0])  # the first stays

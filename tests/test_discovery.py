@@ -60,12 +60,7 @@ def leaked(rec: Recommender, table: pd.DataFrame, other_kind: OtherKind) -> list
     ]
 
 
-# Not met yet (docs/evaluation.md, "The leak"): each fan's default top 10 still holds such films.
-# Strict, so the test fails the day one of them starts to pass and the mark must go.
-KNOWN_LEAKS = pytest.mark.xfail(strict=True, reason="the leak is measured, not yet fixed")
-
-
-@pytest.mark.parametrize("fan", [pytest.param(fan, marks=KNOWN_LEAKS) for fan in FANS])
+@pytest.mark.parametrize("fan", FANS)
 def test_no_blockbuster_of_another_kind_in_a_fans_top_10(recommender: Recommender, fan: str):
     profile, other_kind = FANS[fan]
     top = recommender.recommend(profile, n=10)

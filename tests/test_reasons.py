@@ -89,12 +89,8 @@ def test_three_stars_is_a_mild_like_and_no_rating_a_full_one(recommender: Recomm
 # The panel's checks the default does not pass, each with the reason (README, "Fan checks").
 # The test fails when another check fails, and when one of these starts to pass (then it comes
 # off this list): a shortfall is shown, never hidden.
-KNOWN_SHORTFALLS = {
-    "A family evening: Toy Story, Finding Nemo, Shrek, Up (5 stars each)": (
-        "5 of 10 Animation or Children and Fight Club 19th: EASE (lambda 500) also gives 5 on this "
-        "data; 7 took a content weight of 0.5, which cost 0.08 of validation NDCG"
-    ),
-}
+KNOWN_SHORTFALLS: dict[str, str] = {}  # the family evening came off: 10 of 10 since the
+# list is calibrated on the genres every liked film shares (recommender.calibration)
 
 
 def test_the_fan_checks_pass_but_the_known_shortfalls(recommender: Recommender):

@@ -96,12 +96,14 @@ def test_seed_blend_is_reachable_and_differs_from_the_default(recommender):
 
 def test_attached_genres_steer_the_content_score(recommender):
     content_only = {"content": 1, "general_cf": 0, "personal": 0}
-    as_is = recommender.recommend({TOY_STORY: 5.0}, n=10, weights=content_only)
+    # discovery 1: the visitor's blend alone (the popular end blends its own fold-in)
+    as_is = recommender.recommend({TOY_STORY: 5.0}, n=10, weights=content_only, discovery=1.0)
     horror = recommender.recommend(
         {TOY_STORY: 5.0},
         n=10,
         weights=content_only,
         profile_genres={TOY_STORY: ["Horror"]},
+        discovery=1.0,
     )
     assert horror["genres"].str.contains("Horror").all()
     assert not as_is["genres"].str.contains("Horror").any()

@@ -153,7 +153,8 @@ def test_a_registered_scorer_reaches_results_evaluation_and_app(
     train(data_dir, artifacts, TrainingConfig(factors=8))
     rec = Recommender.load(artifacts)
     assert rec.default_weights["few_ratings"] == 0.1  # the manifest's default blend
-    result = rec.recommend({1: 5.0}, n=10, weights={"few_ratings": 5.0})
+    # discovery 1: the visitor's blend alone (the popular end blends its own fold-in)
+    result = rec.recommend({1: 5.0}, n=10, weights={"few_ratings": 5.0}, discovery=1.0)
     assert "few_ratings_score" in result.columns
     assert (result["reason"] == "few people have seen it").all()  # it dominates this blend
 

@@ -20,7 +20,8 @@ from recommender.discovery import DISCOVERY_STEPS
 from recommender.evaluation import metrics
 from recommender.evaluation.judging import Judge, metric_names
 from recommender.evaluation.splits import Case
-from recommender.hybrid import Recommender, ScoredProfile, blend, rescale
+from recommender.hybrid import Recommender, ScoredProfile, rescale
+from recommender.scorer import blend
 from recommender.training import TrainingConfig, in_memory_bundle
 
 Progress = Callable[[str], None]
