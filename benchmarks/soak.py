@@ -14,7 +14,7 @@ back while mapped) and open file descriptors into the artifacts folder.
 
 It prints a line per step and a verdict, writes the figures as JSON (default
 benchmarks/results/soak.json) and exits 1 when the server did not stay flat: open files after
-the last change within ±2 of, and RSS within 10% of, the values after the first page load;
+the last change at most 2 above, and RSS within 10% of, the values after the first page load;
 one bundle mapped after each load (the current one); nothing deleted still mapped.
 
 With Streamlit's own session TTL, closed tabs' sessions are kept for two minutes, so files are
@@ -56,7 +56,10 @@ from benchmarks.page_driver import (  # noqa: E402
 from recommender.artifacts import current_name  # noqa: E402
 
 SESSION_TTL = 1  # seconds Streamlit keeps a closed page's session (its default is 120)
-OPEN_FILES_SLACK = 2  # sockets of a page that just closed may linger a moment
+# Sockets of a page that just closed may linger a moment. Fewer files than at the first load is
+# not a leak: whether the tab closed just before an observation still holds its session's 3 files
+# depends on when the reaper last ran (app/sessions.py, every 10 s), so only growth is counted.
+OPEN_FILES_SLACK = 2
 QUIET_OPEN_FILES_SLACK = 5  # after --quiet: the issue's bound
 RSS_SLACK = 0.10
 Change = Callable[[int], str]  # changes the bundle at a step; says how ("retrain", ...)
@@ -232,7 +235,7 @@ def verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
         "open_files_first_last": [first["open_files"], last["open_files"]],
         "rss_mb_first_last": [first["rss_mb"], last["rss_mb"]],
         "rss_change": round(last["rss_mb"] / first["rss_mb"] - 1, 3),
-        "open_files_flat": abs(last["open_files"] - first["open_files"]) <= OPEN_FILES_SLACK,
+        "open_files_flat": last["open_files"] - first["open_files"] <= OPEN_FILES_SLACK,
         "rss_flat": abs(last["rss_mb"] / first["rss_mb"] - 1) <= RSS_SLACK,
         "one_bundle_mapped": all(s["mapped_bundles"] == [s["current"]] for s in steps),
         "nothing_deleted_mapped": all(s["deleted_but_mapped"] == 0 for s in steps),
@@ -301,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         result |= quiet_verdict(steps)
     print(
         f"open files {result['open_files_first_last'][0]} -> {result['open_files_first_last'][1]}"
-        f" ({'flat' if result['open_files_flat'] else 'NOT flat'}, ±{OPEN_FILES_SLACK}); "
+        f" ({'flat' if result['open_files_flat'] else 'NOT flat'}, +{OPEN_FILES_SLACK}); "
         f"RSS {result['rss_mb_first_last'][0]:.1f} -> {result['rss_mb_first_last'][1]:.1f} MB"
         f" ({result['rss_change']:+.1%}, {'flat' if result['rss_flat'] else 'NOT flat'}, "
         f"±{RSS_SLACK:.0%}); one bundle mapped: {result['one_bundle_mapped']}; "

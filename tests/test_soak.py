@@ -48,7 +48,8 @@ def test_retrains_leave_the_server_as_it_was(data_dir: Path, tmp_path: Path) -> 
         assert step["deleted_but_mapped"] == 0, step
         assert step["descriptors_into_artifacts"] == step["arrays_in_current"] > 0, step
     first, last = steps[0]["open_files"], steps[-1]["open_files"]
-    assert abs(last - first) <= OPEN_FILES_SLACK, [step["open_files"] for step in steps]
+    # no growth (a drop is a closed tab's session the reaper took before this observation)
+    assert last - first <= OPEN_FILES_SLACK, [step["open_files"] for step in steps]
     pruned = [name for name in current if not (artifacts / name).exists()]
     assert pruned == current[:-2]  # the trainer keeps the current bundle and the one before
 
