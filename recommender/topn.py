@@ -12,10 +12,12 @@ the same ``weigh`` as the scipy path, and each row cut to its K best by the same
 (``block_top_k``: the larger similarity, a tie to the lower column). Whether a row is certainly
 right is known: a movie the product left out has a stand-in of at most the row's lowest kept
 one, so its similarity is at most that times ``most_over[row]`` (the largest exact / stand-in
-over every column). A row whose K-th similarity is above that bound is exact; any other row (a
-tie at the cut, or a stand-in far from the similarity) is recomputed by the scipy product. The
-lists are therefore the scipy path's, row for row (tests/test_neighbours.py compares them on
-ml-latest-small).
+over every column). A row whose K-th similarity is above that bound is exact. The other rows
+get a second pass of the compiled product with WIDE_MARGIN candidates: most are rows whose K-th
+similarity ties with hundreds of others (a popular movie's links to films one person rated, all
+co 1 and n 1), a cut no narrow margin can certify. A row still in doubt after that (a stand-in
+far from the similarity) is recomputed by the scipy product. The lists are therefore the scipy
+path's, row for row (tests/test_neighbours.py compares them on ml-latest-small).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 
 ROWS_PER_BLOCK = 128  # movies per block of the scipy path: its rows are the doubtful, popular ones
-MARGIN = 150  # candidates kept beyond K (and the diagonal): few rows then need the scipy path
+MARGIN = 150  # candidates kept beyond K (and the diagonal): few rows then need a second pass
+WIDE_MARGIN = 2000  # the second pass's: beyond the ties at the cut (about 300 at 32M)
 SAFETY = 1e-6  # relative slack on the bound, for the float32 rounding of the similarities
 GROUPS = 16  # groups of rows by popularity in the cosine's stand-in
 BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
@@ -65,11 +68,15 @@ def product_top_k(
     k: int,
     weigh: Weigh,
     stand_in: StandIn,
+    margin: int | None = None,
 ) -> Result:
     """``block_top_k(by_movie @ edges, rows, k, weigh)``, through the compiled product, up to
     ties at a row's cut (which of two equal similarities is kept): ``by_movie`` is movies
-    ``rows`` x users, ``edges`` users x movies (float32)."""
-    pieces = []
+    ``rows`` x users, ``edges`` users x movies (float32). ``margin``: the candidates kept
+    beyond k (MARGIN); the rows it cannot certify get a second pass with WIDE_MARGIN, then
+    scipy."""
+    margin = MARGIN if margin is None else margin
+    pieces, doubts = [], []
     # each group's scale as the values of the edges' own structure (its indices not copied)
     values = np.empty(edges.nnz, dtype=np.float64)
     scaled = sp.csr_matrix((values, edges.indices, edges.indptr), shape=edges.shape, copy=False)
@@ -79,9 +86,33 @@ def product_top_k(
         gather(stand_in.column_scale[group], edges.indices, scaled.data)
         if not binary:
             scaled.data *= edges.data
-        pieces += _group_top_k(by_movie[at], edges, scaled, rows[at], k, weigh, stand_in, at)
+        piece, doubtful = _group_top_k(by_movie[at], scaled, rows[at], k, weigh, stand_in, margin)
+        pieces.append((at[~doubtful], piece))
+        doubts.append(at[doubtful])
     del scaled, values  # 200 MB at 32M, not held while the pieces are put in order
+    doubt = np.concatenate(doubts)
+    if len(doubt) and margin < WIDE_MARGIN:
+        wide = product_top_k(by_movie[doubt], edges, rows[doubt], k, weigh, stand_in, WIDE_MARGIN)
+        pieces.append((doubt, wide))
+    elif len(doubt):
+        pieces += _scipy_top_k(by_movie, edges, rows, k, weigh, doubt)
     return _in_order(pieces, len(rows))
+
+
+def _scipy_top_k(
+    by_movie: sp.csr_matrix,
+    edges: sp.csr_matrix,
+    rows: np.ndarray,
+    k: int,
+    weigh: Weigh,
+    at: np.ndarray,
+) -> list[tuple[np.ndarray, Result]]:
+    """(positions, their rows' result) of the rows at positions ``at``, by scipy's product
+    ROWS_PER_BLOCK rows at a time: the exact path, for rows no stand-in certified."""
+    pieces = []
+    for chunk in np.array_split(at, max(1, -(-len(at) // ROWS_PER_BLOCK))):
+        pieces.append((chunk, block_top_k(by_movie[chunk] @ edges, rows[chunk], k, weigh)))
+    return pieces
 
 
 def gather(table: np.ndarray, indices: np.ndarray, out: np.ndarray) -> None:
@@ -94,19 +125,18 @@ def gather(table: np.ndarray, indices: np.ndarray, out: np.ndarray) -> None:
 
 def _group_top_k(
     by_movie: sp.csr_matrix,
-    edges: sp.csr_matrix,
     scaled: sp.csr_matrix,
     rows: np.ndarray,
     k: int,
     weigh: Weigh,
     stand_in: StandIn,
-    at: np.ndarray,
-) -> list[tuple[np.ndarray, Result]]:
-    """(positions, their rows' result) of rows of one group: from the product's candidates
-    where the bound says they hold the top k, else from the scipy product."""
+    margin: int,
+) -> tuple[Result, np.ndarray]:
+    """The result of the rows of one group that the bound certifies (the product's candidates
+    hold their top k), and which rows it does not (to be computed again)."""
     from sparse_dot_topn import sp_matmul_topn  # training only
 
-    n_top = k + 1 + MARGIN  # + 1: the diagonal is among the candidates and left out
+    n_top = k + 1 + margin  # + 1: the diagonal is among the candidates and left out
     left = sp.csr_matrix(by_movie, dtype=np.float64)
     found = sp_matmul_topn(left, scaled, top_n=n_top, n_threads=threads())
     del left
@@ -124,15 +154,7 @@ def _group_top_k(
     # a row is right when what the product left out is at most its k-th similarity: then a
     # left-out movie could only tie with the k-th
     doubtful = (kept >= n_top) & ~((result[0] >= k) & (kth >= bound))
-    pieces = [(at[~doubtful], _rows_of(result, ~doubtful))]
-    for chunk in np.array_split(
-        np.flatnonzero(doubtful), max(1, -(-doubtful.sum() // ROWS_PER_BLOCK))
-    ):
-        if len(chunk) == 0:
-            continue
-        exact = block_top_k(by_movie[chunk] @ edges, rows[chunk], k, weigh)  # one block
-        pieces.append((at[chunk], exact))
-    return pieces
+    return _rows_of(result, ~doubtful), doubtful
 
 
 def block_top_k(

@@ -115,16 +115,62 @@ def test_blocks_in_worker_processes_give_the_same_neighbours(monkeypatch: pytest
     np.testing.assert_array_equal(serial.indptr, parallel.indptr)
 
 
+def _spy_on_scipy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each call of the exact scipy path got (recorded as it runs)."""
+    calls: list[int] = []
+    exact = topn._scipy_top_k
+
+    def spied(*args):
+        calls.append(len(args[-1]))
+        return exact(*args)
+
+    monkeypatch.setattr(topn, "_scipy_top_k", spied)
+    return calls
+
+
+def _ties_at_the_cut(seed: int = 5) -> sp.csr_matrix:
+    """Many films one person rated: a popular film's links to them all tie (co 1, n 1) at
+    its cut (the heavier head's 32M data has about 300 such ties on some rows)."""
+    rng = np.random.default_rng(seed)
+    popular = (rng.random((60, 20)) < 0.5).astype(np.float32)  # 20 films many people rated
+    popular[:, 0] = 1  # film 0: everybody
+    loners = np.eye(60, dtype=np.float32)  # 60 films, each rated by one person
+    return sp.csr_matrix(np.hstack([popular, loners]))
+
+
+def _assert_same_lists(got: sp.csr_matrix, reference: sp.csr_matrix) -> None:
+    np.testing.assert_array_equal(got.indptr, reference.indptr)
+    np.testing.assert_array_equal(got.indices, reference.indices)
+    np.testing.assert_array_equal(got.data, reference.data)
+
+
 def test_the_compiled_product_falls_back_to_scipy_where_its_cut_is_in_doubt(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    """No candidate beyond K: most rows cannot be certified and go to the scipy path, and the
-    lists are still the brute force's, row for row."""
+    """No candidate beyond K in either pass, and one group of rows (its stand-in exact for the
+    most rated film only): the other rows whose cut ties cannot be certified and go to the
+    scipy path, and the lists are still the scipy path's, row for row."""
+    monkeypatch.setattr(topn, "GROUPS", 1)
     monkeypatch.setattr(topn, "MARGIN", 0)
-    ratings = _random_ratings(users=80, movies=50, seed=4)
-    np.testing.assert_array_equal(
-        cosine(ratings, 3.0, 5, 0.3).toarray(), _scipy_cosine(ratings, 3.0, 5, 0.3).toarray()
-    )
+    monkeypatch.setattr(topn, "WIDE_MARGIN", 0)
+    scipy_rows = _spy_on_scipy(monkeypatch)
+    ratings = _ties_at_the_cut()
+    _assert_same_lists(cosine(ratings, 0.5, 25, 0.3), _scipy_cosine(ratings, 0.5, 25, 0.3))
+    assert sum(scipy_rows) > 0
+
+
+def test_a_tie_at_the_cut_is_settled_by_the_wide_pass_not_scipy(monkeypatch: pytest.MonkeyPatch):
+    """The first pass's few candidates cannot certify a cut among the ties; the second pass,
+    with more candidates than ties, can: no row needs the scipy product, and the lists are the
+    scipy path's (a tie goes to the lower column)."""
+    monkeypatch.setattr(topn, "GROUPS", 1)
+    monkeypatch.setattr(topn, "MARGIN", 2)
+    scipy_rows = _spy_on_scipy(monkeypatch)
+    ratings = _ties_at_the_cut()
+    got = cosine(ratings, 0.5, 25, 0.3)
+    assert scipy_rows == []
+    _assert_same_lists(got, _scipy_cosine(ratings, 0.5, 25, 0.3))
+    assert (got[0].indices >= 20).sum() > 0  # film 0's cut is among the tied loners
 
 
 def _differ_beyond_ties(new: sp.csr_matrix, old: sp.csr_matrix, rtol: float) -> list[int]:
