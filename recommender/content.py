@@ -66,7 +66,9 @@ class ContentScorer(Scorer):
         movies, genres = len(info.movies), len(info.genres)
         matrix = expect_csr(arrays, (movies, genres))
         idf = np.asarray(expect_array(arrays, "idf", (genres,), "f"))
-        return cls(ContentModel(matrix, list(info.genres), idf), info.movies["title"].to_numpy())
+        model = ContentModel(matrix, list(info.genres), idf)
+        model.scores(np.ones(genres))  # its distinct rows found at load, not in a first request
+        return cls(model, info.movies["title"].to_numpy())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {**csr_arrays(self.model.matrix), "idf": self.model.idf.astype(np.float32)}

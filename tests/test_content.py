@@ -45,3 +45,28 @@ def test_scores_are_one_sparse_product_without_movies_by_movies():
     assert scores.shape == (200,)
     assert model.matrix.shape == (200, 3)  # movies x genres is all that is stored
     assert scores.max() == pytest.approx(1.0)
+
+
+def test_the_distinct_genre_mixes_give_the_sparse_products_scores(
+    data_dir, monkeypatch: pytest.MonkeyPatch
+):
+    """A request scores each combination of genres once (the catalogue's movies share a few
+    hundred) and hands each movie its combination's score: bit for bit the sparse product's,
+    which is still used for a vocabulary too large to hold densely."""
+    import pandas as pd
+
+    from recommender import model as model_module
+
+    genres = pd.read_csv(data_dir / "movies.csv")["genres"].tolist()
+    model = fit_content(genres)
+    rows, movie_row = model._distinct_rows
+    assert len(rows) < len(genres) / 10 and len(movie_row) == len(genres)
+    monkeypatch.setattr(model_module, "DENSE_GENRE_CELLS", 0)
+    sparse_only = fit_content(genres)
+    assert sparse_only._distinct_rows is None
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        picked = rng.choice(len(genres), size=int(rng.integers(1, 12)), replace=False)
+        lists = [genre_tokens(genres[code]) for code in picked]
+        profile = model.profile_vector(lists, rng.uniform(-1, 1, len(picked)).tolist())
+        np.testing.assert_array_equal(model.scores(profile), sparse_only.scores(profile))
