@@ -154,6 +154,7 @@ def test_repairs_are_reported_and_nothing_else_is_lost(tmp_path):
     assert "1 duplicate ratings" in notes and "kept the latest by timestamp" in notes
     assert "dropped 1 ratings of movies not in movies.csv (first: movieId 99)" in notes
     assert "have no ratings" in notes  # unrated movies are kept, and said so
+    assert len(data.notes) == len(set(data.notes))  # read again for the times, said once
     assert len(data.movies) == 6 and data.n_ratings == 3
     movie_two = int(np.flatnonzero(data.movies["movieId"] == 2)[0])
     assert data.ratings[0, movie_two] == pytest.approx(2.0)
