@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recommender import audiences as audiences_module
 from recommender.audiences import Audiences
 from recommender.data import Dataset, load_dataset
 
@@ -38,13 +39,19 @@ def _pairs(data: Dataset, count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([first, popular[:20]]), np.concatenate([second, popular[20:]])
 
 
-def test_shared_raters_are_the_sets_intersection(data: Dataset, audiences: Audiences):
+@pytest.mark.parametrize("entries", [audiences_module.SHARED_ENTRIES, 500])
+def test_shared_raters_are_the_sets_intersection(
+    data: Dataset, audiences: Audiences, entries: int, monkeypatch: pytest.MonkeyPatch
+):
+    """In one pass, and in chunks of 500 raters (dozens of them, and a pair larger alone)."""
+    monkeypatch.setattr(audiences_module, "SHARED_ENTRIES", entries)
     first, second = _pairs(data, 300)
     by_movie = data.ratings.tocsc()
     raters = [set(by_movie[:, code].indices) for code in range(by_movie.shape[1])]
     expected = [len(raters[a] & raters[b]) for a, b in zip(first, second, strict=True)]
     assert audiences.shared(first, second).tolist() == expected
     assert max(expected) > 50  # the popular pairs share many raters: not all zeros
+    assert Audiences(data.ratings).activity.tolist() == np.diff(data.ratings.indptr).tolist()
 
 
 def test_the_bound_is_never_below_the_overlap(data: Dataset, audiences: Audiences):
