@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +38,7 @@ GROUPS = 16  # groups of rows by popularity in the cosine's stand-in
 BOUND_CELLS = 64  # cells of the grid the cosine's bound is taken over
 GATHER_SLICE = 1 << 20  # entries per slice of ``gather``: 8 MB of 64-bit indices at a time
 TOP_K_CELLS = 1 << 24  # cells of in_top_k's padded grid at a time (64 MB of float32)
+SLICE_ENTRIES = 1 << 20  # candidates cut to their top k at a time (``_block_top_k_in_slices``)
 TIE_BREAK = 1e-9  # relative: of equal stand-ins, the lower column ranks higher
 Weigh = Callable[[sp.csr_matrix, np.ndarray], None]
 Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # neighbours per row, columns, similarities
@@ -134,12 +136,8 @@ def _group_top_k(
 ) -> tuple[Result, np.ndarray]:
     """The result of the rows of one group that the bound certifies (the product's candidates
     hold their top k), and which rows it does not (to be computed again)."""
-    from sparse_dot_topn import sp_matmul_topn  # training only
-
     n_top = k + 1 + margin  # + 1: the diagonal is among the candidates and left out
-    left = sp.csr_matrix(by_movie, dtype=np.float64)
-    found = sp_matmul_topn(left, scaled, top_n=n_top, n_threads=threads())
-    del left
+    found = _top_n_product(sp.csr_matrix(by_movie, dtype=np.float64), scaled, n_top)
     scale = stand_in.column_scale[stand_in.group[rows[0]]]
     found.sort_indices()
     kept = np.diff(found.indptr)
@@ -147,7 +145,7 @@ def _group_top_k(
     found.data /= scale[found.indices]
     if stand_in.counts:
         found.data = np.rint(found.data)
-    result = block_top_k(found, rows, k, weigh)
+    result = _block_top_k_in_slices(found, rows, k, weigh)
     del found
     kth = _row_reduce(np.minimum, result[2], _indptr(result[0]), 0.0)
     bound = stand_in.left_out(rows, lowest) * (1 - SAFETY)
@@ -155,6 +153,30 @@ def _group_top_k(
     # left-out movie could only tie with the k-th
     doubtful = (kept >= n_top) & ~((result[0] >= k) & (kth >= bound))
     return _rows_of(result, ~doubtful), doubtful
+
+
+def _top_n_product(left: sp.csr_matrix, right: sp.csr_matrix, n_top: int) -> sp.csr_matrix:
+    """Each row of ``left @ right`` cut to its ``n_top`` largest entries, in threads. Both
+    float64 with 32-bit indices: straight to the compiled kernel (``sparse_dot_topn.unchecked``)
+    whose checked entry point copies the right side's indices on every call (103 MB at 32M,
+    sixteen times a training, on top of the peak); anything else through the checked one."""
+    from sparse_dot_topn import sp_matmul_topn, unchecked  # training only
+
+    arrays = (left.indptr, left.indices, right.indptr, right.indices)
+    if all(array.dtype == np.int32 for array in arrays) and left.nnz and right.nnz:
+        return unchecked.sp_matmul_topn_mt(left, right, n_top, False, 0.0, threads())
+    return sp_matmul_topn(left, right, top_n=n_top, n_threads=threads())
+
+
+def _block_top_k_in_slices(block: sp.csr_matrix, rows: np.ndarray, k: int, weigh: Weigh) -> Result:
+    """``block_top_k`` SLICE_ENTRIES entries at a time: its temporaries, several times the
+    block's size, were the training's peak at 32M (the 32,000 least rated films' candidates)."""
+    cuts = np.searchsorted(block.indptr, np.arange(SLICE_ENTRIES, block.nnz, SLICE_ENTRIES))
+    bounds = [0, *sorted(set(cuts.tolist()) - {0, len(rows)}), len(rows)]
+    parts = [
+        block_top_k(block[start:end], rows[start:end], k, weigh) for start, end in pairwise(bounds)
+    ]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
 def block_top_k(

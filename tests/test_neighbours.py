@@ -50,6 +50,7 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several blocks of rows even on a tiny matrix, so that the blocks' seams are tested."""
     monkeypatch.setattr(neighbours, "ROWS_PER_BLOCK", 7)
     monkeypatch.setattr(topn, "ROWS_PER_BLOCK", 7)
+    monkeypatch.setattr(topn, "SLICE_ENTRIES", 50)  # the candidates cut a slice at a time
     monkeypatch.setattr(neighbours, "COMPILED_NNZ", 0)  # the compiled product at every size
 
 
