@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from recommender.data import Dataset
     from recommender.model import Model, TrainingConfig
 
 
@@ -98,6 +99,13 @@ class Scorer(ABC):
     @abstractmethod
     def from_training(cls, model: Model, config: TrainingConfig) -> Self:
         """The scorer for a freshly trained model (the trainer calls this once)."""
+
+    @classmethod
+    def from_data(cls, data: Dataset, config: TrainingConfig) -> Self | None:
+        """The scorer from the loaded data alone, or None (the default) for one that needs
+        the fitted models. The trainer builds these in a thread while the SVD runs: the SVD's
+        products leave part of a core idle, which a Python-heavy scorer then fills."""
+        return None
 
     @classmethod
     @abstractmethod

@@ -37,6 +37,7 @@ from recommender.scorer import BundleInfo, Request, Scorer
 from recommender.titles import NUMERALS, display_title, split_title
 
 if TYPE_CHECKING:
+    from recommender.data import Dataset
     from recommender.model import Model, TrainingConfig
 
 # fmt: off
@@ -371,8 +372,13 @@ class SeriesScorer(Scorer):
 
     @classmethod
     def from_training(cls, model: Model, config: TrainingConfig) -> Self:
-        movies = model.data.movies
-        ratings = model.data.ratings
+        return cls.from_data(model.data, config)
+
+    @classmethod
+    def from_data(cls, data: Dataset, config: TrainingConfig) -> Self:
+        """The series from the titles and the audiences: no fitted model needed."""
+        movies = data.movies
+        ratings = data.ratings
         seen = ratings if sp.issparse(ratings) else None  # the Spark engine's stay on its executors
         found = find_series(
             movies["title"].astype(str).tolist(), movies["year"].astype("float").tolist(), seen

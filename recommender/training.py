@@ -31,6 +31,7 @@ from recommender.model import (  # TrainingConfig: re-exported
 )
 from recommender.popularity import fit_popularity
 from recommender.registry import SCORERS
+from recommender.scorer import Scorer
 
 Progress = Callable[[str], None]
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
@@ -84,24 +85,36 @@ def give_back_large_arrays() -> bool:
 
 
 def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress) -> Model:
-    """Fit popularity, content and collaborative models on validated data."""
+    """Fit collaborative, popularity and content models on validated data; the scorers that
+    need only the data (``Scorer.from_data``) are built in a thread beside the SVD."""
+    k = choose_factors(config.factors, data.ratings.shape, data.notes)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        early = beside.submit(scorers_from_data, data, config)
+        with _stage(f"SVD (k={k}, {config.variant})", timings, progress):
+            cf = fit_svd(
+                data.ratings,
+                k,
+                config.variant,
+                config.seed,
+                config.shrinkage,
+                item_norm_exponent=config.item_norm_exponent,
+            )
+            cf = with_fold_in_settings(cf, config)
+            check_finite(cf)
+        # after the SVD: a Python-heavy stage beside the data-only scorers would slow both
+        with _stage("scorers from the data (beside the SVD)", timings, progress):
+            scorers = early.result()
     with _stage("popularity", timings, progress):
         popularity = fit_popularity(data.ratings, config.popularity_quantile)
     with _stage("content", timings, progress):
         content = fit_content(data.movies["genres"].tolist())
-    k = choose_factors(config.factors, data.ratings.shape, data.notes)
-    with _stage(f"SVD (k={k}, {config.variant})", timings, progress):
-        cf = fit_svd(
-            data.ratings,
-            k,
-            config.variant,
-            config.seed,
-            config.shrinkage,
-            item_norm_exponent=config.item_norm_exponent,
-        )
-        cf = with_fold_in_settings(cf, config)
-        check_finite(cf)
-    return Model(data, popularity, content, cf)
+    return Model(data, popularity, content, cf, scorers)
+
+
+def scorers_from_data(data: Dataset, config: TrainingConfig) -> dict[str, Scorer]:
+    """The registered scorers that are built from the data alone, by name."""
+    built = {scorer.name: scorer.from_data(data, config) for scorer in SCORERS}
+    return {name: scorer for name, scorer in built.items() if scorer is not None}
 
 
 def check_finite(cf: CollaborativeModel) -> None:
