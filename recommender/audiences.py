@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.topn import ranges
+
 # The few raters' shrinkage: a film two people rated does not reach another by luck.
 OVERLAP_SHRINKAGE = 2.0
 PAIRWISE_FILMS = 12  # up to this many films, raters are matched pair by pair (no scipy overhead)
@@ -43,16 +45,6 @@ def _counts(values: np.ndarray, length: int) -> np.ndarray:
     for start in range(0, len(values), SHARED_ENTRIES):
         counts += np.bincount(values[start : start + SHARED_ENTRIES], minlength=length)
     return counts
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions start, start + 1, ..., start + length - 1 of every range, one after the
-    other."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.repeat(np.asarray(starts, dtype=np.int64) - offsets, lengths) + np.arange(
-        lengths.sum()
-    )
 
 
 def _shared(users: np.ndarray, others: np.ndarray) -> int:
@@ -148,4 +140,4 @@ class Audiences:
     def _raters_of(self, films: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the raters of each of ``films``, one film after the other; each film's count)."""
         lengths = self.raters[films]
-        return self.columns.indices[_ranges(self.columns.indptr[films], lengths)], lengths
+        return self.columns.indices[ranges(self.columns.indptr[films], lengths)], lengths

@@ -203,37 +203,51 @@ def block_top_k(
 def in_top_k(data: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
     """Whether each entry of a CSR is among the ``k`` largest of its row; a tie at the cut
     goes to the entries first in the row (the lower columns, rows in column order), so the
-    same ratings always give the same neighbours. All rows at once: a row's cut is the k-th
-    largest of its row of a padded grid (TOP_K_CELLS cells at a time)."""
+    same ratings always give the same neighbours. A row of at most k entries keeps them all;
+    the longer ones are cut together, each through a padded grid (TOP_K_CELLS cells at a time)
+    of rows of about its length: one grid as wide as the longest row made every short row pay
+    for it (ml-latest-small's neighbours 0.5 -> 3.5 s)."""
     lengths = np.diff(indptr)
-    width = int(lengths.max(initial=0))
-    if width <= k or k == 0:
-        return np.full(len(data), k > 0)
-    keep = np.zeros(len(data), dtype=bool)
-    step = max(1, TOP_K_CELLS // width)
-    for first in range(0, len(lengths), step):
-        last = min(first + step, len(lengths))
-        keep[indptr[first] : indptr[last]] = _in_top_k_of(data, indptr[first : last + 1], k)
+    keep = np.repeat(lengths <= k, lengths) if k > 0 else np.zeros(len(data), dtype=bool)
+    long_rows = np.flatnonzero(lengths > k) if k > 0 else np.zeros(0, dtype=np.int64)
+    if len(long_rows) == 0:
+        return keep
+    octave = np.log2(lengths[long_rows]).astype(np.int64)  # widths within 2x of each other
+    order = np.argsort(octave, kind="stable")
+    long_rows, octave = long_rows[order], octave[order]
+    for rows in np.split(long_rows, np.flatnonzero(np.diff(octave)) + 1):
+        step = max(1, TOP_K_CELLS // int(lengths[rows].max()))
+        for first in range(0, len(rows), step):
+            part = rows[first : first + step]
+            at = ranges(indptr[part], lengths[part])
+            keep[at] = _in_top_k_of(data[at], lengths[part], k)
     return keep
 
 
-def _in_top_k_of(data: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
-    """``in_top_k`` of the rows a slice of ``indptr`` points to (k >= 1)."""
-    lengths = np.diff(indptr)
-    start, values = indptr[0], data[indptr[0] : indptr[-1]]
+def _in_top_k_of(values: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
+    """``in_top_k`` of rows of more than k entries, given one after the other (k >= 1)."""
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     row = np.repeat(np.arange(len(lengths)), lengths)
-    column = np.arange(len(values)) - np.repeat(indptr[:-1] - start, lengths)
+    column = np.arange(len(values)) - np.repeat(starts, lengths)
     width = int(lengths.max(initial=0))
-    if width <= k:
-        return np.ones(len(values), dtype=bool)
     grid = np.full((len(lengths), width), -np.inf, dtype=values.dtype)
     grid[row, column] = values
     cut = np.partition(grid, width - k, axis=1)[:, width - k][row]
     above, tied = values > cut, values == cut
     tied_so_far = np.concatenate([[0], np.cumsum(tied)])
-    tied_rank = tied_so_far[1:] - np.repeat(tied_so_far[indptr[:-1] - start], lengths)
+    tied_rank = tied_so_far[1:] - np.repeat(tied_so_far[starts], lengths)
     room = k - np.bincount(row[above], minlength=len(lengths))
-    return (lengths[row] <= k) | above | (tied & (tied_rank <= room[row]))
+    return above | (tied & (tied_rank <= room[row]))
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, ..., start + length - 1 of every range, one after the
+    other."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(np.asarray(starts, dtype=np.int64) - offsets, lengths) + np.arange(
+        lengths.sum()
+    )
 
 
 def tie_broken(scale: np.ndarray) -> np.ndarray:
