@@ -9,7 +9,7 @@ Each user block turns its ratings into the links the local engine uses
 which hashes userIds, so it does not depend on the blocks). Cell (J, K) of the grid receives, from
 every user block, its users' links into movie block J and into movie block K, and computes the
 co-occurrence of J's movies with K's (every user at once), weighed and cut to each movie's top K
-by the local engine's own code: from a million links on, its compiled top-n product
+by the local engine's own code: from COMPILED_NNZ links on, its compiled top-n product
 (``topn.product_top_k``, the same stand-in and bound, in threads), below it scipy's products,
 ROWS_PER_BLOCK movie rows at a time, and its last step (``neighbours.block_top_k``); the local
 engine switches at the same count of links (``neighbours.COMPILED_NNZ``). A movie's K best
