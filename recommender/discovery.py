@@ -106,7 +106,8 @@ def discovered(
     calibration: float,
 ) -> Discovered:
     """What a request at discovery ``d`` ranks by: the parts (0-1 each) blended by
-    ``weights_at``, a positive one divided by (1 + ratings)^``popularity_beta(d)``
+    ``weights_at``, what a dislike pushes below 0 at ``chosen``'s shares whatever ``d``, a
+    positive score divided by (1 + ratings)^``popularity_beta(d)``
     (``popularity`` is ``log_popularity``); the genre
     calibration grows from 0 at the popular end to ``calibration`` at the other."""
     weights = weights_at(d, chosen, liked)
