@@ -106,11 +106,17 @@ def discovered(
     calibration: float,
 ) -> Discovered:
     """What a request at discovery ``d`` ranks by: the parts (0-1 each) blended by
-    ``weights_at``, a positive one divided by (1 + ratings)^``popularity_beta(d)``
+    ``weights_at``, what a dislike pushes below 0 at ``chosen``'s shares whatever ``d``, a
+    positive score divided by (1 + ratings)^``popularity_beta(d)``
     (``popularity`` is ``log_popularity``); the genre
     calibration grows from 0 at the popular end to ``calibration`` at the other."""
     weights = weights_at(d, chosen, liked)
-    score = blend(parts, weights)
+    # what a dislike pushes below 0 keeps the visitor's blend share at every setting (as the
+    # series does): the popular end's parts follow likes only, so near d = 0 a dislike did
+    # nothing (docs/evaluation.md, "Discovery")
+    liked_part = {name: np.maximum(part, 0) for name, part in parts.items()}
+    pushed_part = {name: np.minimum(part, 0) for name, part in parts.items()}
+    score = blend(liked_part, weights) + blend(pushed_part, shares(chosen))
     # RP3beta's penalty on what the blend likes: a positive score over (1 + ratings)^beta;
     # a movie a dislike pushes below 0 stays there
     factor = np.exp(-np.float32(popularity_beta(d)) * popularity)

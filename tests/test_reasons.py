@@ -62,12 +62,18 @@ def test_genre_reasons_and_scores_follow_shared_genres(recommender: Recommender,
             assert claimed <= _genres(recommender, row.movieId) & _genres(recommender, named[0])
 
 
-def test_a_dislike_pushes_its_own_neighbours_down_and_keeps_the_rest(recommender: Recommender):
-    loved = recommender.recommend({GODFATHER: 5.0}, n=200)
-    both = recommender.recommend({GODFATHER: 5.0, GOODFELLAS: 0.5}, n=200)
+# at the popular end too: its parts follow likes only, and what a dislike pushes down keeps the
+# visitor's share there (recommender.discovery); at 1 the push takes most of the list with it
+@pytest.mark.parametrize("discovery", [None, 0.0, 0.25])
+def test_a_dislike_pushes_its_own_neighbours_down_and_keeps_the_rest(
+    recommender: Recommender, discovery: float | None
+):
+    loved = recommender.recommend({GODFATHER: 5.0}, n=200, discovery=discovery)
+    both = recommender.recommend({GODFATHER: 5.0, GOODFELLAS: 0.5}, n=200, discovery=discovery)
     score = dict(zip(both["movieId"], both["score"], strict=True))
     before = dict(zip(loved["movieId"], loved["score"], strict=True))
-    its_kind = recommender.recommend({GOODFELLAS: 5.0}, n=10)["movieId"].tolist()
+    its_kind = recommender.recommend({GOODFELLAS: 5.0}, n=10, discovery=discovery)
+    its_kind = its_kind["movieId"].tolist()
     sunk = [m for m in its_kind if m in before and m != GODFATHER]
     ranks_before = [loved["movieId"].tolist().index(m) for m in sunk]
     ranks_after = [both["movieId"].tolist().index(m) if m in score else 200 for m in sunk]
