@@ -71,13 +71,15 @@ def product_top_k(
     weigh: Weigh,
     stand_in: StandIn,
     margin: int | None = None,
+    n_threads: int | None = None,
 ) -> Result:
     """``block_top_k(by_movie @ edges, rows, k, weigh)``, through the compiled product, up to
     ties at a row's cut (which of two equal similarities is kept): ``by_movie`` is movies
     ``rows`` x users, ``edges`` users x movies (float32). ``margin``: the candidates kept
     beyond k (MARGIN); the rows it cannot certify get a second pass with WIDE_MARGIN, then
-    scipy."""
+    scipy. ``n_threads``: the product's threads (``threads()`` unless given)."""
     margin = MARGIN if margin is None else margin
+    n_threads = threads() if n_threads is None else max(1, n_threads)
     pieces, doubts = [], []
     # each group's scale as the values of the edges' own structure (its indices not copied)
     values = np.empty(edges.nnz, dtype=np.float64)
@@ -88,13 +90,17 @@ def product_top_k(
         gather(stand_in.column_scale[group], edges.indices, scaled.data)
         if not binary:
             scaled.data *= edges.data
-        piece, doubtful = _group_top_k(by_movie[at], scaled, rows[at], k, weigh, stand_in, margin)
+        piece, doubtful = _group_top_k(
+            by_movie[at], scaled, rows[at], k, weigh, stand_in, margin, n_threads
+        )
         pieces.append((at[~doubtful], piece))
         doubts.append(at[doubtful])
     del scaled, values  # 200 MB at 32M, not held while the pieces are put in order
     doubt = np.concatenate(doubts)
     if len(doubt) and margin < WIDE_MARGIN:
-        wide = product_top_k(by_movie[doubt], edges, rows[doubt], k, weigh, stand_in, WIDE_MARGIN)
+        wide = product_top_k(
+            by_movie[doubt], edges, rows[doubt], k, weigh, stand_in, WIDE_MARGIN, n_threads
+        )
         pieces.append((doubt, wide))
     elif len(doubt):
         pieces += _scipy_top_k(by_movie, edges, rows, k, weigh, doubt)
@@ -133,11 +139,12 @@ def _group_top_k(
     weigh: Weigh,
     stand_in: StandIn,
     margin: int,
+    n_threads: int,
 ) -> tuple[Result, np.ndarray]:
     """The result of the rows of one group that the bound certifies (the product's candidates
     hold their top k), and which rows it does not (to be computed again)."""
     n_top = k + 1 + margin  # + 1: the diagonal is among the candidates and left out
-    found = _top_n_product(sp.csr_matrix(by_movie, dtype=np.float64), scaled, n_top)
+    found = _top_n_product(sp.csr_matrix(by_movie, dtype=np.float64), scaled, n_top, n_threads)
     scale = stand_in.column_scale[stand_in.group[rows[0]]]
     found.sort_indices()
     kept = np.diff(found.indptr)
@@ -155,7 +162,9 @@ def _group_top_k(
     return _rows_of(result, ~doubtful), doubtful
 
 
-def _top_n_product(left: sp.csr_matrix, right: sp.csr_matrix, n_top: int) -> sp.csr_matrix:
+def _top_n_product(
+    left: sp.csr_matrix, right: sp.csr_matrix, n_top: int, n_threads: int
+) -> sp.csr_matrix:
     """Each row of ``left @ right`` cut to its ``n_top`` largest entries, in threads. Both
     float64 with 32-bit indices: straight to the compiled kernel (``sparse_dot_topn.unchecked``)
     whose checked entry point copies the right side's indices on every call (103 MB at 32M,
@@ -164,8 +173,8 @@ def _top_n_product(left: sp.csr_matrix, right: sp.csr_matrix, n_top: int) -> sp.
 
     arrays = (left.indptr, left.indices, right.indptr, right.indices)
     if all(array.dtype == np.int32 for array in arrays) and left.nnz and right.nnz:
-        return unchecked.sp_matmul_topn_mt(left, right, n_top, False, 0.0, threads())
-    return sp_matmul_topn(left, right, top_n=n_top, n_threads=threads())
+        return unchecked.sp_matmul_topn_mt(left, right, n_top, False, 0.0, n_threads)
+    return sp_matmul_topn(left, right, top_n=n_top, n_threads=n_threads)
 
 
 def _block_top_k_in_slices(block: sp.csr_matrix, rows: np.ndarray, k: int, weigh: Weigh) -> Result:

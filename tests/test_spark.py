@@ -251,6 +251,15 @@ def test_the_neighbours_are_the_local_engines_on_any_grid(
             np.testing.assert_array_equal(spark_arrays[name], bundle.arrays[name])
 
 
+def test_the_compiled_cells_run_as_many_threads_as_spark_gave_each_task(spark):
+    """In an executor the compiled product runs ``spark.task.cpus`` threads (1 here, where
+    local[2] runs two tasks side by side), not one per core as the local engine does."""
+    in_tasks = spark.sparkContext.parallelize([0, 1], 2).map(lambda _: spark_neighbours.task_cpus())
+    in_tasks = in_tasks.collect()
+    assert in_tasks == [1, 1]
+    assert spark_neighbours.task_cpus() == topn.threads()
+
+
 def _spoil(part: Path) -> None:
     """Zero a Parquet file between its magic numbers: listed, the same size, unreadable."""
     data = bytearray(part.read_bytes())

@@ -42,7 +42,7 @@ from recommender.neighbours import (
     linked_ratings,
 )
 from recommender.spark.blocks import Block
-from recommender.topn import StandIn, cosine_stand_in, product_top_k
+from recommender.topn import StandIn, cosine_stand_in, product_top_k, threads
 
 if TYPE_CHECKING:
     from recommender.model import TrainingConfig
@@ -124,6 +124,16 @@ def _columns(links: sp.csc_matrix, start: int, end: int) -> tuple[sp.csr_matrix,
     return own, coded
 
 
+def task_cpus() -> int:
+    """The cores Spark gave the running task (``spark.task.cpus``, 1 unless set), outside a task
+    the local engine's ``topn.threads()``: the compiled product's threads in an executor, so that
+    the tasks Spark runs side by side do not ask for more cores than it has."""
+    from pyspark import TaskContext
+
+    context = TaskContext.get()
+    return max(1, context.cpus()) if context is not None else threads()
+
+
 def _cell_top_k(
     cell: tuple[tuple[int, int], Iterable[tuple[int, sp.csr_matrix, sp.csr_matrix]]],
     bounds: np.ndarray,
@@ -140,7 +150,8 @@ def _cell_top_k(
     start, results = int(bounds[j]), []
     if stand_in is not None:
         rows = np.arange(start, start + by_movie.shape[0])
-        return j, product_top_k(by_movie, others, rows, k, weigh, stand_in())
+        cut = product_top_k(by_movie, others, rows, k, weigh, stand_in(), n_threads=task_cpus())
+        return j, cut
     for offset in range(0, by_movie.shape[0], ROWS_PER_BLOCK):
         rows = np.arange(start + offset, start + min(offset + ROWS_PER_BLOCK, by_movie.shape[0]))
         block = by_movie[offset : offset + ROWS_PER_BLOCK] @ others
