@@ -24,6 +24,9 @@ PROFILES = {
     "toy_story": "1:5",  # Toy Story
     "horror": "1258:5,1214:5,1997:5,1387:4",  # The Shining, Alien, The Exorcist; Jaws at 4
     "godfather_goodfellas": "858:5,1213:0.5",  # The Godfather loved, Goodfellas disliked
+    # the same at the popular end (discovery 0, "&d=0"), where a dislike keeps its push too
+    "godfather_goodfellas_popular": "858:5,1213:0.5&d=0",
+    "bladerunner_starwars": "541:5,260:1",  # Blade Runner loved, Star Wars IV disliked
     # the fans far from the blockbusters (tests/test_discovery.py), at the default discovery
     "kubrick": "1258:5,750:5,1222:5,2730:5",  # Shining, Strangelove, Full Metal Jacket, Lyndon
     "ghibli": "5618:5,5971:5,3000:5",  # Spirited Away, Totoro, Princess Mononoke
