@@ -215,10 +215,12 @@ def in_top_k(data: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
     same ratings always give the same neighbours. A row of at most k entries keeps them all;
     the longer ones are cut together, each through a padded grid (TOP_K_CELLS cells at a time)
     of rows of about its length: one grid as wide as the longest row made every short row pay
-    for it (ml-latest-small's neighbours 0.5 -> 3.5 s)."""
+    for it (ml-latest-small's neighbours took 3.6 s that way, 1.1 s this way)."""
+    if k <= 0:
+        return np.zeros(len(data), dtype=bool)
     lengths = np.diff(indptr)
-    keep = np.repeat(lengths <= k, lengths) if k > 0 else np.zeros(len(data), dtype=bool)
-    long_rows = np.flatnonzero(lengths > k) if k > 0 else np.zeros(0, dtype=np.int64)
+    keep = np.repeat(lengths <= k, lengths)
+    long_rows = np.flatnonzero(lengths > k)
     if len(long_rows) == 0:
         return keep
     octave = np.log2(lengths[long_rows]).astype(np.int64)  # widths within 2x of each other

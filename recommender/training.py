@@ -94,9 +94,8 @@ def fit(data: Dataset, config: TrainingConfig, timings: dict, progress: Progress
     need only the data (``Scorer.from_data``) are built in a thread beside the SVD."""
     k = choose_factors(config.factors, data.ratings.shape, data.notes)
     with ThreadPoolExecutor(max_workers=1) as beside:
-        early = None
-        if data.ratings.nnz >= BESIDE_SVD_NNZ:
-            early = beside.submit(scorers_from_data, data, config)
+        beside_svd = data.ratings.nnz >= BESIDE_SVD_NNZ
+        early = beside.submit(scorers_from_data, data, config) if beside_svd else None
         with _stage(f"SVD (k={k}, {config.variant})", timings, progress):
             cf = fit_svd(
                 data.ratings,
